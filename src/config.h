@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* Settings of a running server: defaults here, overridden by flags in main.c; read-only once serving. */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct config {
+	char	db_path[1024];
+	char	listen_host[256];
+	int	listen_port;
+	int	max_conns;	/* open connections; more are refused at accept */
+	int	store_pool;	/* database connections shared by the workers */
+	int	recv_timeout;	/* seconds a connection may idle or stall (keep-alive included) */
+	int	send_timeout;	/* seconds a send may stall */
+	int	max_keep_alive;	/* requests on one connection before it is closed */
+	size_t	max_body;	/* request body bytes */
+	int	max_xml_depth;	/* XML nesting */
+	size_t	max_string;	/* bytes in one XML string (SessionID, userName, ...) */
+	int64_t	session_idle;	/* Login sessions expire after this many idle seconds */
+	int64_t	touch_slack;	/* last-used times are written at most this often, in seconds */
+	int	demo;		/* on first start with an empty store, create a demo account */
+};
+
+void	config_defaults(struct config *cfg);
+
+/* Parse "HOST:PORT", "[V6]:PORT" or ":PORT" into cfg. 0 on success, -1 if malformed. */
+int	config_listen_parse(struct config *cfg, const char *spec);
+
+#endif

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What one HTTP request carries between the server's hooks and a front end (soapsvc, rest):
+ * the request id, the client, the credential headers seen, and what the answer was, for the
+ * log line. Owned by the server's per-connection state and reset before every request, so
+ * nothing leaks from one keep-alive request into the next.
+ */
+#ifndef REQUEST_H
+#define REQUEST_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "config.h"
+#include "secret.h"
+#include "storepool.h"
+#include "tsk.h"
+#include "validator.h"
+
+struct request {
+	/* set once per connection */
+	const struct config		*cfg;
+	const struct validator_policy	*policy;
+	struct storepool		*pool;
+	char				 client[64];	/* peer address */
+
+	/* reset per request */
+	char		 id[SECRET_REQID_LEN + 1];
+	struct timespec	 start;
+	const char	*api_key;	/* X-API-Key value (gSOAP memory), NULL if absent */
+	const char	*accept;	/* Accept header */
+	const char	*host;		/* Host header */
+	const char	*route;		/* what the log names; never the raw path */
+	int		 status;	/* HTTP status sent */
+	int		 verdict_set;
+	enum tsk_verdict verdict;
+	int64_t		 key_id;
+	int64_t		 account_id;
+	struct store	*store;		/* borrowed lazily, returned by the server */
+	char		 extra_hdr[128];/* response headers gSOAP adds (X-Request-Id) */
+};
+
+/*
+ * The store for this request, borrowed from the pool on first use and given back by the
+ * server when the request ends. NULL when none could be had: callers fail closed.
+ */
+struct store	*request_store(struct request *r);
+
+/* Note the verdict and principal of this request for the log line. */
+void		 request_note(struct request *r, enum tsk_verdict v,
+		    const struct tsk_principal *p);
+
+#endif

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The REST shim in the SOAP server's process and port. rest_serve is installed as gSOAP's
+ * HTTP method and form hook: it answers every request that is not a SOAP POST.
+ */
+#ifndef REST_H
+#define REST_H
+
+#include "request.h"
+
+struct soap;
+
+#define REST_SOAP_PATH	"/TrackService.asmx"
+
+/*
+ * Route and answer the request on soap (soap->user is its struct request). Returns SOAP_OK
+ * when a response was sent, else a gSOAP error code.
+ */
+int		 rest_serve(struct soap *soap);
+
+/* 1 when the path part of p (before '?') equals want, ignoring case. */
+int		 rest_path_is(const char *p, const char *want);
+
+/* "GET", "POST", ... for gSOAP's soap->status method codes. */
+const char	*rest_method(int method);
+
+#endif

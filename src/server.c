@@ -1,0 +1,444 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The listener: one gSOAP context bound to the address, a thread per open connection (capped),
+ * keep-alive with idle timeouts, the per-request hooks that reset state, capture the credential
+ * headers and route non-SOAP requests to the REST shim, one log line per request, and a clean
+ * stop on SIGTERM / SIGINT. Knows nothing about keys: that is the validator's.
+ */
+#include "server.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "TrackServiceSoap.nsmap"
+#include "log.h"
+#include "rest.h"
+#include "soapH.h"
+
+#define STORE_WAIT_MS	2000	/* a request waits this long for a database connection */
+#define DRAIN_SECONDS	5	/* on stop, open connections get this long to finish */
+
+struct conn;
+
+struct server {
+	const struct config	*cfg;
+	struct storepool	*pool;
+	struct validator_policy	 policy;
+	struct soap		*master;
+	/* gSOAP's own hooks, which ours wrap; read-only once serving */
+	int	(*fparse)(struct soap *);
+	int	(*fparsehdr)(struct soap *, const char *, const char *);
+	int	(*fposthdr)(struct soap *, const char *, const char *);
+	atomic_int		 stopping;
+	pthread_mutex_t		 mu;		/* guards conns and nconns */
+	pthread_cond_t		 drained;
+	struct conn		*conns;		/* open connections, to wake them at stop */
+	int			 nconns;
+};
+
+struct conn {
+	struct request	 req;		/* first: soap->user points here */
+	struct server	*srv;
+	struct soap	*soap;
+	int		 seen;		/* a request line arrived: log this request */
+	int		 method;	/* gSOAP's code for the request method */
+	struct conn	*prev, *next;
+};
+
+static struct conn *
+conn_of(struct soap *soap)
+{
+	return (struct conn *)soap->user;
+}
+
+struct store *
+request_store(struct request *r)
+{
+	if (r->store == NULL)
+		r->store = storepool_get(r->pool, STORE_WAIT_MS);
+	return r->store;
+}
+
+void
+request_note(struct request *r, enum tsk_verdict v, const struct tsk_principal *p)
+{
+	r->verdict = v;
+	r->verdict_set = 1;
+	if (p != NULL) {
+		r->key_id = p->key_id;
+		r->account_id = p->account_id;
+	}
+}
+
+/* After the request line and headers: route, and name the request in the response. */
+static int
+hook_parse(struct soap *soap)
+{
+	struct conn	*c = conn_of(soap);
+	int		 err;
+
+	err = c->srv->fparse(soap);
+	c->seen = 1;
+	c->method = soap->status;	/* soap->status is reused for the response */
+	if (err != SOAP_OK)
+		return err;
+	/* POST to the SOAP endpoint goes to gSOAP's dispatcher; every other POST is REST. */
+	if (soap->status == SOAP_POST && !rest_path_is(soap->path, REST_SOAP_PATH))
+		soap->fform = rest_serve;
+	snprintf(c->req.extra_hdr, sizeof(c->req.extra_hdr), "X-Request-Id: %s", c->req.id);
+	soap->http_extra_header = c->req.extra_hdr;
+	return SOAP_OK;
+}
+
+/* Keep the headers the front ends read; gSOAP's parser sees every header too. */
+static int
+hook_parsehdr(struct soap *soap, const char *key, const char *val)
+{
+	struct request	*r = &conn_of(soap)->req;
+
+	if (strcasecmp(key, "X-API-Key") == 0) {
+		/* Two keys on one request is ambiguous: refuse rather than pick one. */
+		r->api_key = r->api_key == NULL ? soap_strdup(soap, val) : "\x01";
+	} else if (strcasecmp(key, "Accept") == 0) {
+		r->accept = soap_strdup(soap, val);
+	} else if (strcasecmp(key, "Host") == 0) {
+		r->host = soap_strdup(soap, val);
+	}
+	return conn_of(soap)->srv->fparsehdr(soap, key, val);
+}
+
+/* See the status line of every response for the log, and do not advertise gSOAP. */
+static int
+hook_posthdr(struct soap *soap, const char *key, const char *val)
+{
+	struct conn	*c = conn_of(soap);
+
+	if (key == NULL)	/* the end of the headers */
+		return c->srv->fposthdr(soap, key, val);
+	if (val == NULL && strncmp(key, "HTTP/", 5) == 0) {
+		const char	*sp = strchr(key, ' ');
+
+		if (sp != NULL)
+			c->req.status = atoi(sp + 1);
+	} else if (val != NULL && strcasecmp(key, "Server") == 0) {
+		val = "tskey";
+	}
+	return c->srv->fposthdr(soap, key, val);
+}
+
+static void
+request_begin(struct conn *c)
+{
+	struct request	*r = &c->req;
+
+	r->api_key = r->accept = r->host = NULL;
+	r->route = "-";
+	r->status = 0;
+	r->verdict_set = 0;
+	r->verdict = TSK_VERDICT_ERROR;
+	r->key_id = r->account_id = 0;
+	r->store = NULL;
+	c->seen = 0;
+	c->method = 0;
+	if (secret_request_id(r->id) != 0)
+		snprintf(r->id, sizeof(r->id), "%s", "0000000000000000");
+	clock_gettime(CLOCK_MONOTONIC, &r->start);
+}
+
+/* Give back what the request borrowed, log it, and free its gSOAP memory. */
+static void
+request_end(struct conn *c)
+{
+	struct request	*r = &c->req;
+	struct soap	*soap = c->soap;
+	struct timespec	 now;
+	double		 ms;
+
+	storepool_put(r->pool, r->store);
+	r->store = NULL;
+	if (c->seen) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ms = (double)(now.tv_sec - r->start.tv_sec) * 1e3 +
+		    (double)(now.tv_nsec - r->start.tv_nsec) / 1e6;
+		/* Never the raw path: a client may put a key in it. */
+		log_info("request id=%s client=%s method=%s route=%s status=%d verdict=%s "
+		    "key_id=%lld account_id=%lld ms=%.2f", r->id, r->client,
+		    rest_method(c->method), r->route, r->status,
+		    r->verdict_set ? validator_code(r->verdict) : "-", (long long)r->key_id,
+		    (long long)r->account_id, ms);
+	}
+	/* gSOAP's keep-alive loop keeps request memory until the connection ends: free it now. */
+	soap_free_temp(soap);
+	soap_dealloc(soap, NULL);
+}
+
+/* gSOAP's soap_serve loop, with our request bracket around each request. */
+static void
+conn_serve(struct conn *c)
+{
+	struct soap	*soap = c->soap;
+
+	soap->keep_alive = soap->max_keep_alive + 1;
+	do {
+		if (soap->keep_alive > 0 && soap->max_keep_alive > 0)
+			soap->keep_alive--;
+		if (atomic_load(&c->srv->stopping))
+			soap->keep_alive = 0;	/* answer this one, then close */
+		request_begin(c);
+		if (soap_begin_serve(soap) != SOAP_OK) {
+			/* SOAP_STOP: the REST shim answered. Anything else was answered or died. */
+			int	served = soap->error >= SOAP_STOP;
+
+			request_end(c);
+			if (!served)
+				break;
+			continue;
+		}
+		if (soap_serve_request(soap) != SOAP_OK && soap->error < SOAP_STOP) {
+			soap_send_fault(soap);
+			request_end(c);
+			break;
+		}
+		request_end(c);
+	} while (soap->keep_alive);
+}
+
+static void
+conn_link(struct server *srv, struct conn *c)
+{
+	pthread_mutex_lock(&srv->mu);
+	c->next = srv->conns;
+	if (srv->conns != NULL)
+		srv->conns->prev = c;
+	srv->conns = c;
+	srv->nconns++;
+	pthread_mutex_unlock(&srv->mu);
+}
+
+static void
+conn_unlink(struct server *srv, struct conn *c)
+{
+	pthread_mutex_lock(&srv->mu);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		srv->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	srv->nconns--;
+	pthread_cond_broadcast(&srv->drained);
+	pthread_mutex_unlock(&srv->mu);
+}
+
+static void *
+conn_main(void *arg)
+{
+	struct conn	*c = arg;
+	struct server	*srv = c->srv;
+
+	conn_serve(c);
+	soap_destroy(c->soap);
+	soap_end(c->soap);
+	conn_unlink(srv, c);
+	soap_free(c->soap);
+	free(c);
+	return NULL;
+}
+
+/* Take the accepted socket off the master into a connection of its own, on its own thread. */
+static void
+conn_start(struct server *srv)
+{
+	struct soap	*master = srv->master;
+	struct conn	*c;
+	pthread_attr_t	 attr;
+	pthread_t	 tid;
+	int		 full;
+
+	pthread_mutex_lock(&srv->mu);
+	full = srv->nconns >= srv->cfg->max_conns;
+	pthread_mutex_unlock(&srv->mu);
+	c = full ? NULL : calloc(1, sizeof(*c));
+	if (c == NULL || (c->soap = soap_copy(master)) == NULL) {
+		if (!full)
+			log_warn("conn_start");
+		else
+			log_warnx("connection from %s refused: %d connections open", master->host,
+			    srv->cfg->max_conns);
+		free(c);
+		soap_force_closesock(master);
+		return;
+	}
+	master->socket = SOAP_INVALID_SOCKET;	/* the copy owns it now */
+	c->srv = srv;
+	c->req.cfg = srv->cfg;
+	c->req.policy = &srv->policy;
+	c->req.pool = srv->pool;
+	snprintf(c->req.client, sizeof(c->req.client), "%.63s", c->soap->host);
+	/* Our hooks go on the copy only: they need the connection the master does not have. */
+	c->soap->user = &c->req;
+	c->soap->fparse = hook_parse;
+	c->soap->fparsehdr = hook_parsehdr;
+	c->soap->fposthdr = hook_posthdr;
+	conn_link(srv, c);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 1024 * 1024);
+	if (pthread_create(&tid, &attr, conn_main, c) != 0) {
+		log_warnx("cannot start a connection thread");
+		soap_force_closesock(c->soap);
+		conn_unlink(srv, c);
+		soap_free(c->soap);
+		free(c);
+	}
+	pthread_attr_destroy(&attr);
+}
+
+static void
+master_setup(struct server *srv, struct soap *soap)
+{
+	const struct config	*cfg = srv->cfg;
+
+	soap_set_namespaces(soap, namespaces);
+	soap->bind_flags = SO_REUSEADDR;
+	soap->socket_flags = MSG_NOSIGNAL;
+	soap->accept_timeout = -250000;	/* µs: look at the stop flag four times a second */
+	soap->recv_timeout = cfg->recv_timeout;
+	soap->send_timeout = cfg->send_timeout;
+	soap->transfer_timeout = cfg->recv_timeout * 2;
+	soap->max_keep_alive = cfg->max_keep_alive;
+	soap->recv_maxlength = cfg->max_body;
+	soap->maxlevel = (unsigned int)cfg->max_xml_depth;
+	soap->maxlength = (long)cfg->max_string;
+	srv->fparse = soap->fparse;
+	srv->fparsehdr = soap->fparsehdr;
+	srv->fposthdr = soap->fposthdr;
+	/* Every method but POST to the SOAP endpoint is the REST shim's (the WSDL GET too). */
+	soap->fget = rest_serve;
+	soap->fput = rest_serve;
+	soap->fpatch = rest_serve;
+	soap->fdel = rest_serve;
+	soap->fhead = rest_serve;
+	soap->fopt = rest_serve;
+}
+
+/* Wake every connection blocked in recv so that it ends; replies in flight still go out. */
+static int
+drain(struct server *srv)
+{
+	struct timespec	until;
+	struct conn	*c;
+	int		left;
+
+	pthread_mutex_lock(&srv->mu);
+	for (c = srv->conns; c != NULL; c = c->next) {
+		if (soap_valid_socket(c->soap->socket))
+			shutdown(c->soap->socket, SHUT_RD);
+	}
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += DRAIN_SECONDS;
+	while (srv->nconns > 0) {
+		if (pthread_cond_timedwait(&srv->drained, &srv->mu, &until) == ETIMEDOUT)
+			break;
+	}
+	left = srv->nconns;
+	pthread_mutex_unlock(&srv->mu);
+	if (left > 0)
+		log_warnx("stopping with %d connections still open", left);
+	return left;
+}
+
+/* The port the listening socket got (the configured one, unless that was 0). */
+static int
+bound_port(SOAP_SOCKET s, int fallback)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len = sizeof(ss);
+
+	if (getsockname(s, (struct sockaddr *)&ss, &len) != 0)
+		return fallback;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+static void *
+signal_main(void *arg)
+{
+	struct server	*srv = arg;
+	sigset_t	 set;
+	int		 sig = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigwait(&set, &sig) == 0)
+		log_info("signal %d: stopping", sig);
+	atomic_store(&srv->stopping, 1);
+	return NULL;
+}
+
+int
+server_run(const struct config *cfg, struct storepool *pool, server_ready_fn ready, void *arg)
+{
+	struct server	 srv;
+	pthread_t	 sigthr;
+	sigset_t	 set;
+	int		 rc = -1;
+
+	memset(&srv, 0, sizeof(srv));
+	srv.cfg = cfg;
+	srv.pool = pool;
+	srv.policy.session_idle = cfg->session_idle;
+	srv.policy.touch_slack = cfg->touch_slack;
+	pthread_mutex_init(&srv.mu, NULL);
+	pthread_cond_init(&srv.drained, NULL);
+	/* Signals go to one thread that sets the stop flag; workers never see them. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	srv.master = soap_new1(SOAP_IO_KEEPALIVE | SOAP_C_UTFSTRING);
+	if (srv.master == NULL) {
+		log_warnx("cannot create the gSOAP context");
+		goto out;
+	}
+	master_setup(&srv, srv.master);
+	if (!soap_valid_socket(soap_bind(srv.master, cfg->listen_host, cfg->listen_port, 128))) {
+		log_warnx("cannot listen on %s:%d: %s", cfg->listen_host, cfg->listen_port,
+		    *soap_faultstring(srv.master) ? *soap_faultstring(srv.master) : "error");
+		goto out;
+	}
+	if (pthread_create(&sigthr, NULL, signal_main, &srv) != 0) {
+		log_warnx("cannot start the signal thread");
+		goto out;
+	}
+	pthread_detach(sigthr);
+	if (ready != NULL)
+		ready(cfg, bound_port(srv.master->master, cfg->listen_port), arg);
+	while (!atomic_load(&srv.stopping)) {
+		if (soap_valid_socket(soap_accept(srv.master)))
+			conn_start(&srv);
+		else if (srv.master->errnum != 0 && srv.master->errnum != EINTR)
+			log_debug("accept: error %d", srv.master->errnum);
+	}
+	rc = drain(&srv) == 0 ? 0 : 1;
+out:
+	if (srv.master != NULL) {
+		soap_destroy(srv.master);
+		soap_end(srv.master);
+		soap_free(srv.master);
+	}
+	return rc;
+}

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The SOAP front end: TrackService's Login, Logout and CreditRemaining as gSOAP operation
+ * handlers, and the WSDL served to clients. Authentication is the validator's; this file only
+ * maps its verdicts onto SOAP faults, and never echoes the caller's SessionID.
+ */
+#include "soapsvc.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "login.h"
+#include "soapH.h"
+#include "validator.h"
+
+#define TR_NS		"http://TrackService.TrackRoad.com/"
+#define WSDL_ADDRESS	"http://localhost:8080/TrackService.asmx"
+
+extern const unsigned char	tsk_wsdl_data[];
+extern const size_t		tsk_wsdl_size;
+
+static struct request *
+req_of(struct soap *soap)
+{
+	return soap->user;
+}
+
+/*
+ * A refusal as a fault: Client/Sender for the caller's fault, Server/Receiver when we could not
+ * decide. The detail carries the machine-readable code, the same as REST's JSON "code".
+ */
+static int
+verdict_fault(struct soap *soap, struct request *r, enum tsk_verdict v)
+{
+	char		 detail[384], msg[192];
+	int		 status = validator_http_status(v);
+	const char	*kind;
+
+	kind = status == 401 ? "Unauthorized" : status == 403 ? "Forbidden" : "Unavailable";
+	snprintf(msg, sizeof(msg), "%s: %s", kind, validator_message(v));
+	snprintf(detail, sizeof(detail),
+	    "<AuthFault xmlns=\"" TR_NS "\"><Code>%s</Code><Status>%d</Status>"
+	    "<RequestId>%s</RequestId></AuthFault>", validator_code(v), status, r->id);
+	/* soap_sender_fault keeps soap->header: without this the SessionID goes back out. */
+	soap->header = NULL;
+	if (v == TSK_VERDICT_ERROR)
+		return soap_receiver_fault(soap, soap_strdup(soap, msg), soap_strdup(soap, detail));
+	return soap_sender_fault(soap, soap_strdup(soap, msg), soap_strdup(soap, detail));
+}
+
+static enum tsk_verdict
+authenticate(struct soap *soap, struct request *r, int needs_credit, struct tsk_principal *p)
+{
+	struct validator_req	 vr;
+	const char		*sid = NULL;
+	enum tsk_verdict	 v;
+
+	if (soap->header != NULL && soap->header->tr__SessionIDHeader != NULL)
+		sid = soap->header->tr__SessionIDHeader->SessionID;
+	memset(&vr, 0, sizeof(vr));
+	vr.credential = sid;
+	vr.len = sid != NULL ? strlen(sid) : 0;
+	vr.channel = TSK_CHANNEL_SOAP;
+	vr.client_addr = r->client;
+	vr.needs_credit = needs_credit;
+	vr.now = time(NULL);
+	v = validator_check(request_store(r), r->policy, &vr, p);
+	request_note(r, v, p);
+	return v;
+}
+
+int
+__tr__Login(struct soap *soap, struct _tr__Login *in, struct _tr__LoginResponse *out)
+{
+	struct request		*r = req_of(soap);
+	struct tsk_principal	 p;
+	struct tr__LoginResult	*res;
+	char			 key[SECRET_SESSION_LEN + 1];
+	enum login_result	 lr;
+
+	r->route = "soap:Login";
+	soap->header = NULL;
+	lr = login_start(request_store(r), in->userName, in->password, time(NULL),
+	    r->policy->session_idle, key, &p);
+	if (lr == LOGIN_ERROR)
+		return verdict_fault(soap, r, TSK_VERDICT_ERROR);
+	request_note(r, lr == LOGIN_OK ? TSK_VERDICT_OK : TSK_VERDICT_INVALID, &p);
+	res = soap_new_tr__LoginResult(soap, -1);
+	if (res == NULL)
+		return soap->error;
+	out->LoginResult = res;
+	if (lr == LOGIN_FAILED) {
+		/* ASMX answers a bad password with Status Failed, not a fault: clients check it. */
+		res->Status = tr__Status__Failed;
+		res->Message = "Invalid user name or password";
+		return SOAP_OK;
+	}
+	res->Status = tr__Status__Success;
+	res->Message = "Success";
+	res->Key = soap_strdup(soap, key);
+	soap->header = soap_new_SOAP_ENV__Header(soap, -1);
+	if (soap->header != NULL)
+		soap->header->tr__SessionIDHeader = soap_new_tr__SessionIDHeader(soap, -1);
+	if (soap->header == NULL || soap->header->tr__SessionIDHeader == NULL)
+		return soap->error;
+	soap->header->tr__SessionIDHeader->SessionID = res->Key;
+	secret_wipe(key, sizeof(key));
+	return SOAP_OK;
+}
+
+int
+__tr__Logout(struct soap *soap, struct _tr__Logout *in, struct _tr__LogoutResponse *out)
+{
+	struct request		*r = req_of(soap);
+	struct tsk_principal	 p;
+	enum tsk_verdict	 v;
+
+	(void)in;
+	(void)out;
+	r->route = "soap:Logout";
+	v = authenticate(soap, r, 0, &p);
+	if (v != TSK_VERDICT_OK)
+		return verdict_fault(soap, r, v);
+	soap->header = NULL;
+	if (login_end(request_store(r), &p) != TSK_OK)
+		return verdict_fault(soap, r, TSK_VERDICT_ERROR);
+	return SOAP_OK;
+}
+
+int
+__tr__CreditRemaining(struct soap *soap, struct _tr__CreditRemaining *in,
+    struct _tr__CreditRemainingResponse *out)
+{
+	struct request		*r = req_of(soap);
+	struct tsk_principal	 p;
+	struct tr__CreditResult	*res;
+	enum tsk_verdict	 v;
+
+	(void)in;
+	r->route = "soap:CreditRemaining";
+	v = authenticate(soap, r, 0, &p);
+	if (v != TSK_VERDICT_OK)
+		return verdict_fault(soap, r, v);
+	soap->header = NULL;
+	res = soap_new_tr__CreditResult(soap, -1);
+	if (res == NULL)
+		return soap->error;
+	res->Errors = soap_new_tr__ArrayOfError(soap, -1);	/* <Errors/>, as ASMX sends */
+	if (res->Errors == NULL)
+		return soap->error;
+	res->Credit = p.credit > INT_MAX ? INT_MAX : p.credit < INT_MIN ? INT_MIN : (int)p.credit;
+	res->Status = tr__Status__None;	/* TrackRoad's own answer on success */
+	out->CreditRemainingResult = res;
+	return SOAP_OK;
+}
+
+/*
+ * wsdl2h collects both bindings (SOAP 1.1 and 1.2) into one service, so every operation has a
+ * twin with a trailing underscore. The dispatcher matches the first; these keep the link whole.
+ */
+int
+__tr__Login_(struct soap *soap, struct _tr__Login *in, struct _tr__LoginResponse *out)
+{
+	return __tr__Login(soap, in, out);
+}
+
+int
+__tr__Logout_(struct soap *soap, struct _tr__Logout *in, struct _tr__LogoutResponse *out)
+{
+	return __tr__Logout(soap, in, out);
+}
+
+int
+__tr__CreditRemaining_(struct soap *soap, struct _tr__CreditRemaining *in,
+    struct _tr__CreditRemainingResponse *out)
+{
+	return __tr__CreditRemaining(soap, in, out);
+}
+
+/* A Host header we are willing to write into the WSDL: host[:port], nothing that escapes XML. */
+static int
+host_ok(const char *h)
+{
+	size_t	n = 0;
+
+	if (h == NULL || *h == '\0')
+		return 0;
+	for (; h[n] != '\0'; n++) {
+		char	c = h[n];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '-' || c == ':' || c == '[' ||
+		    c == ']'))
+			return 0;
+	}
+	return n < 256;
+}
+
+int
+soapsvc_wsdl(struct soap *soap, struct request *r)
+{
+	const char	*wsdl = (const char *)tsk_wsdl_data, *at, *rest;
+	char		 addr[300];
+	size_t		 alen = strlen(WSDL_ADDRESS);
+	int		 status = 200;
+
+	r->route = "wsdl";
+	if (host_ok(r->host))
+		snprintf(addr, sizeof(addr), "http://%s/TrackService.asmx", r->host);
+	else if (strchr(r->cfg->listen_host, ':') != NULL)
+		snprintf(addr, sizeof(addr), "http://[%s]:%d/TrackService.asmx",
+		    r->cfg->listen_host, r->cfg->listen_port);
+	else
+		snprintf(addr, sizeof(addr), "http://%s:%d/TrackService.asmx",
+		    r->cfg->listen_host, r->cfg->listen_port);
+	r->status = status;
+	soap->http_content = "text/xml; charset=utf-8";
+	if (soap_response(soap, SOAP_FILE + status))
+		return soap_closesock(soap);
+	/* Every soap:address in the contract points at the address the client used. */
+	for (rest = wsdl; (at = strstr(rest, WSDL_ADDRESS)) != NULL; rest = at + alen) {
+		if (soap_send_raw(soap, rest, (size_t)(at - rest)) || soap_send(soap, addr))
+			return soap_closesock(soap);
+	}
+	if (soap_send_raw(soap, rest, tsk_wsdl_size - (size_t)(rest - wsdl)) ||
+	    soap_end_send(soap))
+		return soap_closesock(soap);
+	return SOAP_OK;
+}

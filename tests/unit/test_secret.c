@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests for src/secret.c: the tsk_ key format and its checksum, SHA-256, session keys,
+ * request ids and the constant-time helpers. Real OpenSSL, no mocks.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "secret.h"
+
+#define KEY_LEN		37	/* "tsk_live_" + 22 + 6 */
+#define BODY_AT		9
+#define SUM_AT		31
+
+static const char b62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/* Computed independently with Python's zlib.crc32, so the polynomial and spelling are pinned. */
+static const char known_key[] = "tsk_test_0123456789ABCDEFGHIJKL1YHaMw";
+
+static int
+is_b62(char c)
+{
+	return c != '\0' && strchr(b62, c) != NULL;
+}
+
+static int
+is_lower_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+static enum secret_fmt
+fmt(const char *s)
+{
+	return secret_key_format(s, strlen(s));
+}
+
+static void
+new_key(const char *env, char key[SECRET_KEY_MAX])
+{
+	char	prefix[16];
+
+	assert_int_equal(secret_key_new(env, key, SECRET_KEY_MAX, prefix, sizeof(prefix)), 0);
+}
+
+static void
+test_key_shape(void **state)
+{
+	char	key[SECRET_KEY_MAX], prefix[16];
+	size_t	i;
+
+	(void)state;
+	memset(prefix, 'x', sizeof(prefix));
+	assert_int_equal(secret_key_new("live", key, sizeof(key), prefix, sizeof(prefix)), 0);
+	assert_int_equal(strlen(key), KEY_LEN);
+	assert_memory_equal(key, "tsk_live_", BODY_AT);
+	for (i = BODY_AT; i < KEY_LEN; i++)
+		assert_true(is_b62(key[i]));
+	assert_int_equal(strlen(prefix), 13);
+	assert_memory_equal(prefix, key, 13);
+	assert_int_equal(fmt(key), SECRET_FMT_TSK);
+
+	assert_int_equal(secret_key_new("test", key, sizeof(key), prefix, sizeof(prefix)), 0);
+	assert_memory_equal(key, "tsk_test_", BODY_AT);
+	assert_memory_equal(prefix, key, 13);
+	assert_int_equal(fmt(key), SECRET_FMT_TSK);
+}
+
+static void
+test_keys_differ(void **state)
+{
+	char	a[SECRET_KEY_MAX], b[SECRET_KEY_MAX];
+
+	(void)state;
+	new_key("live", a);
+	new_key("live", b);
+	assert_string_not_equal(a, b);
+	/* The random part differs, not just the checksum. */
+	assert_memory_not_equal(a + BODY_AT, b + BODY_AT, SUM_AT - BODY_AT);
+}
+
+/*
+ * 2000 keys give 44000 body digits. Without rejection sampling, byte % 62 would favour
+ * '0'..'7' (5/256 each instead of 1/62): 6875 expected against 5677, 17 standard deviations
+ * apart. Every digit must also turn up.
+ */
+static void
+test_key_alphabet_uniform(void **state)
+{
+	char	key[SECRET_KEY_MAX];
+	size_t	count[62] = { 0 }, low = 0, i;
+	int	k;
+
+	(void)state;
+	for (k = 0; k < 2000; k++) {
+		new_key("test", key);
+		assert_int_equal(fmt(key), SECRET_FMT_TSK);
+		for (i = BODY_AT; i < SUM_AT; i++)
+			count[strchr(b62, key[i]) - b62]++;
+	}
+	for (i = 0; i < 62; i++) {
+		assert_true(count[i] > 0);
+		if (i < 8)
+			low += count[i];
+	}
+	/* Expected 5677, sd 70: allow 5 sd. */
+	assert_in_range(low, 5677 - 350, 5677 + 350);
+}
+
+static void
+test_known_checksum(void **state)
+{
+	char	bad[sizeof(known_key)];
+
+	(void)state;
+	assert_int_equal(fmt(known_key), SECRET_FMT_TSK);
+	/* The same body under the other environment: the checksum covers the head too. */
+	memcpy(bad, known_key, sizeof(bad));
+	memcpy(bad + 4, "live", 4);
+	assert_int_equal(fmt(bad), SECRET_FMT_BADSUM);
+}
+
+/* Every replacement of every character after "tsk_", by any digit or a stray byte, is refused. */
+static void
+test_single_change_rejected(void **state)
+{
+	static const char	extra[] = "-_.!~";
+	char			key[SECRET_KEY_MAX], bad[SECRET_KEY_MAX];
+	const char		*c;
+	size_t			i;
+	int			round;
+
+	(void)state;
+	for (round = 0; round < 2; round++) {
+		if (round == 0)
+			memcpy(key, known_key, sizeof(known_key));
+		else
+			new_key("live", key);
+		for (i = 4; i < KEY_LEN; i++) {
+			for (c = b62; *c != '\0'; c++) {
+				if (*c == key[i])
+					continue;
+				memcpy(bad, key, sizeof(bad));
+				bad[i] = *c;
+				assert_int_equal(fmt(bad), SECRET_FMT_BADSUM);
+			}
+			for (c = extra; *c != '\0'; c++) {
+				if (*c == key[i])
+					continue;
+				memcpy(bad, key, sizeof(bad));
+				bad[i] = *c;
+				assert_int_equal(fmt(bad), SECRET_FMT_BADSUM);
+			}
+		}
+	}
+}
+
+static void
+test_swap_rejected(void **state)
+{
+	char	key[SECRET_KEY_MAX], bad[SECRET_KEY_MAX], t;
+	size_t	i;
+
+	(void)state;
+	memcpy(key, known_key, sizeof(known_key));
+	for (i = BODY_AT; i + 1 < KEY_LEN; i++) {
+		if (key[i] == key[i + 1])
+			continue;
+		memcpy(bad, key, sizeof(bad));
+		t = bad[i];
+		bad[i] = bad[i + 1];
+		bad[i + 1] = t;
+		assert_int_equal(fmt(bad), SECRET_FMT_BADSUM);
+	}
+}
+
+static void
+test_tsk_garbage_badsum(void **state)
+{
+	char	buf[SECRET_KEY_MAX + 8];
+
+	(void)state;
+	assert_int_equal(fmt("tsk_"), SECRET_FMT_BADSUM);
+	assert_int_equal(fmt("tsk_hello"), SECRET_FMT_BADSUM);
+	assert_int_equal(fmt("tsk_live_"), SECRET_FMT_BADSUM);
+	assert_int_equal(fmt("tsk_live_0123456789ABCDEFGHIJKL1YHaM"), SECRET_FMT_BADSUM);
+	assert_int_equal(fmt("tsk_prod_0123456789ABCDEFGHIJKL1YHaMw"), SECRET_FMT_BADSUM);
+	assert_int_equal(fmt("tsk_test-0123456789ABCDEFGHIJKL1YHaMw"), SECRET_FMT_BADSUM);
+	assert_int_equal(fmt("tsk_TEST_0123456789ABCDEFGHIJKL1YHaMw"), SECRET_FMT_BADSUM);
+	/* One character too many or too few, checksum otherwise right. */
+	snprintf(buf, sizeof(buf), "%sA", known_key);
+	assert_int_equal(fmt(buf), SECRET_FMT_BADSUM);
+	assert_int_equal(secret_key_format(known_key, KEY_LEN - 1), SECRET_FMT_BADSUM);
+	/* Non-ASCII after the prefix is not base62. */
+	assert_int_equal(fmt("tsk_test_0123456789ABCDEFGHIJ\xc3\xa9" "1YHaMw"),
+	    SECRET_FMT_BADSUM);
+}
+
+static void
+test_other(void **state)
+{
+	char	guid[SECRET_SESSION_LEN + 1], big[512];
+
+	(void)state;
+	assert_int_equal(fmt("0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f0"), SECRET_FMT_OTHER);
+	assert_int_equal(secret_session_new(guid), 0);
+	assert_int_equal(fmt(guid), SECRET_FMT_OTHER);
+	assert_int_equal(fmt("LEGACY-KEY-0001"), SECRET_FMT_OTHER);
+	assert_int_equal(fmt("tsk"), SECRET_FMT_OTHER);
+	assert_int_equal(fmt("TSK_live_0123456789ABCDEFGHIJKL1YHaMw"), SECRET_FMT_OTHER);
+	assert_int_equal(fmt("x"), SECRET_FMT_OTHER);
+	assert_int_equal(fmt("caf\xc3\xa9"), SECRET_FMT_OTHER);
+	memset(big, 'a', sizeof(big));
+	assert_int_equal(secret_key_format(big, sizeof(big)), SECRET_FMT_OTHER);
+}
+
+static void
+test_bad(void **state)
+{
+	char	big[513], buf[sizeof(known_key)];
+	int	c;
+
+	(void)state;
+	assert_int_equal(secret_key_format("", 0), SECRET_FMT_BAD);
+	assert_int_equal(secret_key_format(known_key, 0), SECRET_FMT_BAD);
+	assert_int_equal(secret_key_format(NULL, 5), SECRET_FMT_BAD);
+	memset(big, 'a', sizeof(big));
+	assert_int_equal(secret_key_format(big, sizeof(big)), SECRET_FMT_BAD);
+	/* A NUL inside the counted length. */
+	assert_int_equal(secret_key_format("abc\0def", 7), SECRET_FMT_BAD);
+	assert_int_equal(secret_key_format(known_key, sizeof(known_key)), SECRET_FMT_BAD);
+	assert_int_equal(fmt("two words"), SECRET_FMT_BAD);
+	assert_int_equal(fmt("tab\there"), SECRET_FMT_BAD);
+	assert_int_equal(fmt("del\x7f"), SECRET_FMT_BAD);
+	/* Any control byte or space anywhere in a good key spoils it as BAD, not BADSUM. */
+	for (c = 1; c <= 0x20; c++) {
+		memcpy(buf, known_key, sizeof(buf));
+		buf[12] = (char)c;
+		assert_int_equal(secret_key_format(buf, KEY_LEN), SECRET_FMT_BAD);
+	}
+	memcpy(buf, known_key, sizeof(buf));
+	buf[KEY_LEN - 1] = 0x7f;
+	assert_int_equal(secret_key_format(buf, KEY_LEN), SECRET_FMT_BAD);
+}
+
+static void
+test_key_new_refuses(void **state)
+{
+	static const char	*envs[] = { "prod", "LIVE", "liv", "lives", "live ", "", "tes" };
+	char			key[SECRET_KEY_MAX], prefix[16];
+	size_t			i;
+
+	(void)state;
+	for (i = 0; i < sizeof(envs) / sizeof(envs[0]); i++) {
+		memset(key, 'k', sizeof(key));
+		memset(prefix, 'p', sizeof(prefix));
+		assert_int_equal(secret_key_new(envs[i], key, sizeof(key), prefix, sizeof(prefix)),
+		    -1);
+		/* Out-parameters are untouched on failure. */
+		assert_int_equal(key[0], 'k');
+		assert_int_equal(prefix[0], 'p');
+	}
+	assert_int_equal(secret_key_new(NULL, key, sizeof(key), prefix, sizeof(prefix)), -1);
+	assert_int_equal(secret_key_new("live", key, KEY_LEN, prefix, sizeof(prefix)), -1);
+	assert_int_equal(secret_key_new("live", key, sizeof(key), prefix, 13), -1);
+	assert_int_equal(key[0], 'k');
+}
+
+static void
+test_hash_vectors(void **state)
+{
+	static const unsigned char abc[SECRET_HASH_LEN] = {
+		0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae,
+		0x22, 0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61,
+		0xf2, 0x00, 0x15, 0xad,
+	};
+	static const unsigned char empty[SECRET_HASH_LEN] = {
+		0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f,
+		0xb9, 0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b,
+		0x78, 0x52, 0xb8, 0x55,
+	};
+	unsigned char	out[SECRET_HASH_LEN];
+
+	(void)state;
+	secret_hash("abc", 3, out);
+	assert_memory_equal(out, abc, sizeof(out));
+	secret_hash("", 0, out);
+	assert_memory_equal(out, empty, sizeof(out));
+}
+
+static void
+test_session_format(void **state)
+{
+	char	a[SECRET_SESSION_LEN + 1], b[SECRET_SESSION_LEN + 1];
+	size_t	i;
+	int	k;
+
+	(void)state;
+	/* Enough draws that a missing version or variant bit would show. */
+	for (k = 0; k < 64; k++) {
+		memset(a, 'x', sizeof(a));
+		assert_int_equal(secret_session_new(a), 0);
+		assert_int_equal(strlen(a), SECRET_SESSION_LEN);
+		for (i = 0; i < SECRET_SESSION_LEN; i++) {
+			if (i == 8 || i == 13 || i == 18 || i == 23)
+				assert_int_equal(a[i], '-');
+			else
+				assert_true(is_lower_hex(a[i]));
+		}
+		assert_int_equal(a[14], '4');
+		assert_non_null(strchr("89ab", a[19]));
+	}
+	assert_int_equal(secret_session_new(b), 0);
+	assert_string_not_equal(a, b);
+}
+
+static void
+test_request_id_format(void **state)
+{
+	char	a[SECRET_REQID_LEN + 1], b[SECRET_REQID_LEN + 1];
+	size_t	i;
+
+	(void)state;
+	memset(a, 'x', sizeof(a));
+	assert_int_equal(secret_request_id(a), 0);
+	assert_int_equal(strlen(a), SECRET_REQID_LEN);
+	for (i = 0; i < SECRET_REQID_LEN; i++)
+		assert_true(is_lower_hex(a[i]));
+	assert_int_equal(secret_request_id(b), 0);
+	assert_string_not_equal(a, b);
+}
+
+static void
+test_random_equal_wipe(void **state)
+{
+	unsigned char	a[32], b[32], zero[32] = { 0 };
+
+	(void)state;
+	assert_int_equal(secret_random(a, 0), 0);
+	assert_int_equal(secret_random(a, sizeof(a)), 0);
+	assert_int_equal(secret_random(b, sizeof(b)), 0);
+	assert_memory_not_equal(a, b, sizeof(a));
+	assert_int_equal(secret_equal(a, a, sizeof(a)), 1);
+	assert_int_equal(secret_equal(a, b, sizeof(a)), 0);
+	memcpy(b, a, sizeof(b));
+	b[31] ^= 1;
+	assert_int_equal(secret_equal(a, b, sizeof(a)), 0);
+	assert_int_equal(secret_equal(a, b, sizeof(a) - 1), 1);
+	secret_wipe(a, sizeof(a));
+	assert_memory_equal(a, zero, sizeof(a));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_key_shape),
+		cmocka_unit_test(test_keys_differ),
+		cmocka_unit_test(test_key_alphabet_uniform),
+		cmocka_unit_test(test_known_checksum),
+		cmocka_unit_test(test_single_change_rejected),
+		cmocka_unit_test(test_swap_rejected),
+		cmocka_unit_test(test_tsk_garbage_badsum),
+		cmocka_unit_test(test_other),
+		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_key_new_refuses),
+		cmocka_unit_test(test_hash_vectors),
+		cmocka_unit_test(test_session_format),
+		cmocka_unit_test(test_request_id_format),
+		cmocka_unit_test(test_random_equal_wipe),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

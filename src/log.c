@@ -16,7 +16,7 @@ log_init(enum log_level level)
 	log_verbosity = level;
 }
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 vlog(const char *tag, const char *fmt, va_list ap, const char *suffix)
 {
 	char		ts[32];

@@ -48,11 +48,16 @@ static const struct help {
 	const char	*cmd;
 	const char	*text;
 } helps[] = {
-	{ "serve", "usage: tskey serve [--listen HOST:PORT] [--no-demo]\n"
+	{ "serve", "usage: tskey serve [--listen HOST:PORT] [--no-demo] [--session-idle SECONDS]\n"
+	    "                   [--max-conns N] [--max-body BYTES] [--timeout SECONDS]\n"
 	    "  Serve SOAP (POST /TrackService.asmx, WSDL at /TrackService.asmx?WSDL) and REST\n"
 	    "  (/rest/credit, /rest/login, /rest/logout, /rest/me) on one port.\n"
 	    "  --listen     address to listen on (default 127.0.0.1:8080; port 0 picks one)\n"
 	    "  --no-demo    do not create the demo account on first start\n"
+	    "  --session-idle  Login sessions end after this many idle seconds (14400)\n"
+	    "  --max-conns  open connections at most (1024); more are closed at accept\n"
+	    "  --max-body   request body bytes at most (1048576)\n"
+	    "  --timeout    seconds a connection may idle or stall (15)\n"
 	    "  Stops cleanly on SIGTERM or SIGINT.\n" },
 	{ "account", "usage: tskey account create NAME [--credit N]\n"
 	    "       tskey account list\n" },
@@ -396,6 +401,29 @@ serve_ready(const struct config *cfg, int port, void *arg)
 	fflush(stdout);
 }
 
+/* The numeric serve options: 1 when name is one and value is in range. */
+static int
+serve_number(struct config *cfg, const char *name, const char *value)
+{
+	int64_t	v;
+
+	if (parse_int64(value, &v) != 0 || v < 1)
+		return 0;
+	if (strcmp(name, "--session-idle") == 0)
+		cfg->session_idle = v;
+	else if (strcmp(name, "--max-conns") == 0 && v <= 100000)
+		cfg->max_conns = (int)v;
+	else if (strcmp(name, "--max-body") == 0 && v <= 64 * 1024 * 1024)
+		cfg->max_body = (size_t)v;
+	else if (strcmp(name, "--timeout") == 0 && v <= 3600)
+		cfg->recv_timeout = cfg->send_timeout = (int)v;
+	else if (strcmp(name, "--touch-slack") == 0)
+		cfg->touch_slack = v;
+	else
+		return 0;
+	return 1;
+}
+
 static int
 cmd_serve(struct cli *c)
 {
@@ -409,8 +437,10 @@ cmd_serve(struct cli *c)
 				return usage_error("serve: --listen takes HOST:PORT", "serve ");
 		} else if (strcmp(c->argv[i], "--no-demo") == 0) {
 			c->cfg.demo = 0;
+		} else if (i + 1 < c->argc && serve_number(&c->cfg, c->argv[i], c->argv[i + 1])) {
+			i++;
 		} else {
-			return usage_error("serve: bad option", "serve ");
+			return usage_error("serve: bad option or value", "serve ");
 		}
 	}
 	if (storepool_open(c->cfg.db_path, c->cfg.store_pool, &pool) != TSK_OK) {

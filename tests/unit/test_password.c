@@ -150,6 +150,13 @@ test_bad_numbers(void **state)
 		assert_int_equal(verify_with(F_R, r[i]), -1);
 	for (i = 0; i < sizeof(p) / sizeof(p[0]); i++)
 		assert_int_equal(verify_with(F_P, p[i]), -1);
+	/* Just past the limits with a small N, so OpenSSL's memory cap cannot be what refuses. */
+	assert_int_equal(password_verify("pw",
+	    "scrypt$10$33$1$AAECAwQFBgcICQoLDA0ODw==$KYPqQmHAy0oNqUoXEwoURzJDrpbNTtIGxWbPzDFrFKk="),
+	    -1);
+	assert_int_equal(password_verify("pw",
+	    "scrypt$10$1$17$AAECAwQFBgcICQoLDA0ODw==$KYPqQmHAy0oNqUoXEwoURzJDrpbNTtIGxWbPzDFrFKk="),
+	    -1);
 }
 
 /* Well-formed but different parameters derive a different key: no match, no error. */

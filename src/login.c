@@ -17,6 +17,7 @@ login_start(struct store *st, const char *user, const char *password, int64_t no
 	enum tsk_status		rc;
 	int			ok;
 
+	memset(out, 0, sizeof(*out));
 	if (st == NULL)
 		return LOGIN_ERROR;
 	if (user == NULL || password == NULL || *user == '\0') {
@@ -46,7 +47,6 @@ login_start(struct store *st, const char *user, const char *password, int64_t no
 		secret_wipe(key, sizeof(key));
 		return LOGIN_ERROR;
 	}
-	memset(out, 0, sizeof(*out));
 	out->kind = TSK_PRINCIPAL_SESSION;
 	out->account_id = u.account_id;
 	out->user_id = u.id;

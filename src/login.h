@@ -21,7 +21,7 @@ enum login_result {
 
 /*
  * Check user/password and open a session. On LOGIN_OK key_out holds the new session key
- * (the caller sends it once and wipes it) and *out the principal. An unknown user costs the
+ * (the caller sends it once and wipes it) and *out the principal; otherwise *out is zeroed. An unknown user costs the
  * same password-hashing time as a wrong password. idle is the session idle lifetime, used
  * to purge sessions that ran out.
  */

@@ -163,7 +163,8 @@ cmd_account(struct cli *c)
 	int			 rc, i;
 
 	if (c->argc >= 1 && strcmp(c->argv[0], "list") == 0 && c->argc == 1) {
-		if ((st = open_store(&c->cfg)) == NULL)
+		st = open_store(&c->cfg);
+		if (st == NULL)
 			return 1;
 		printf("ID\tNAME\tCREDIT\tCREATED\n");
 		rc = report(store_account_list(st, print_account, NULL), "account list", "");
@@ -181,7 +182,8 @@ cmd_account(struct cli *c)
 	}
 	if (!admin_name_ok(c->argv[1]))
 		return usage_error("account create: bad account name", "account ");
-	if ((st = open_store(&c->cfg)) == NULL)
+	st = open_store(&c->cfg);
+	if (st == NULL)
 		return 1;
 	rc = report(admin_account_create(st, c->argv[1], credit, time(NULL), &id),
 	    "account create", "an account with that name exists");
@@ -244,7 +246,8 @@ key_create(struct cli *c)
 		return usage_error("key create: bad key name", "key ");
 	if (spec.expires_at != 0 && spec.expires_at <= time(NULL))
 		return usage_error("key create: --expires is in the past", "key ");
-	if ((st = open_store(&c->cfg)) == NULL)
+	st = open_store(&c->cfg);
+	if (st == NULL)
 		return 1;
 	rc = report(admin_key_create(st, &spec, time(NULL), key, &id), "key create", "conflict");
 	if (rc == 0) {
@@ -272,7 +275,8 @@ cmd_key(struct cli *c)
 	if (c->argc == 2 && strcmp(c->argv[0], "revoke") == 0) {
 		if (parse_int64(c->argv[1], &id) != 0)
 			return usage_error("key revoke: KEY_ID is a number", "key ");
-		if ((st = open_store(&c->cfg)) == NULL)
+		st = open_store(&c->cfg);
+		if (st == NULL)
 			return 1;
 		rc = report(admin_key_revoke(st, id), "key revoke", "conflict");
 		if (rc == 0)
@@ -281,7 +285,8 @@ cmd_key(struct cli *c)
 		return rc;
 	}
 	if (c->argc >= 1 && c->argc <= 2 && strcmp(c->argv[0], "list") == 0) {
-		if ((st = open_store(&c->cfg)) == NULL)
+		st = open_store(&c->cfg);
+		if (st == NULL)
 			return 1;
 		rc = 0;
 		if (c->argc == 2) {
@@ -330,7 +335,8 @@ cmd_user(struct cli *c)
 	if (read_password(pw, sizeof(pw)) != 0)
 		return usage_error("user create: no password (or a longer one than 1024 bytes) "
 		    "on stdin", "user ");
-	if ((st = open_store(&c->cfg)) == NULL) {
+	st = open_store(&c->cfg);
+	if (st == NULL) {
 		secret_wipe(pw, sizeof(pw));
 		return 1;
 	}
@@ -354,7 +360,8 @@ cmd_credit(struct cli *c)
 	if (c->argc != 3 || strcmp(c->argv[0], "set") != 0 ||
 	    parse_int64(c->argv[2], &credit) != 0)
 		return usage_error("credit: expected 'set ACCOUNT N'", "credit ");
-	if ((st = open_store(&c->cfg)) == NULL)
+	st = open_store(&c->cfg);
+	if (st == NULL)
 		return 1;
 	rc = report(admin_credit_set(st, c->argv[1], credit), "credit set", "conflict");
 	store_close(st);

@@ -270,7 +270,9 @@ conn_start(struct server *srv)
 	full = srv->nconns >= srv->cfg->max_conns;
 	pthread_mutex_unlock(&srv->mu);
 	c = full ? NULL : calloc(1, sizeof(*c));
-	if (c == NULL || (c->soap = soap_copy(master)) == NULL) {
+	if (c != NULL)
+		c->soap = soap_copy(master);
+	if (c == NULL || c->soap == NULL) {
 		if (!full)
 			log_warn("conn_start");
 		else

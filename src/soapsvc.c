@@ -220,7 +220,8 @@ soapsvc_wsdl(struct soap *soap, struct request *r)
 	if (soap_response(soap, SOAP_FILE + status))
 		return soap_closesock(soap);
 	/* Every soap:address in the contract points at the address the client used. */
-	for (rest = wsdl; (at = strstr(rest, WSDL_ADDRESS)) != NULL; rest = at + alen) {
+	for (rest = wsdl, at = strstr(rest, WSDL_ADDRESS); at != NULL;
+	    rest = at + alen, at = strstr(rest, WSDL_ADDRESS)) {
 		if (soap_send_raw(soap, rest, (size_t)(at - rest)) || soap_send(soap, addr))
 			return soap_closesock(soap);
 	}

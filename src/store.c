@@ -190,7 +190,8 @@ store_open(const char *path, struct store **out)
 	enum tsk_status	 rc = TSK_ERR_STORE;
 	int		 i;
 
-	if ((st = calloc(1, sizeof(*st))) == NULL) {
+	st = calloc(1, sizeof(*st));
+	if (st == NULL) {
 		log_warn("store_open");
 		return TSK_ERR_INTERNAL;
 	}
@@ -214,7 +215,8 @@ store_open(const char *path, struct store **out)
 		fail(st, "pragmas");
 		goto out;
 	}
-	if ((rc = migrate(st)) != TSK_OK)
+	rc = migrate(st);
+	if (rc != TSK_OK)
 		goto out;
 	for (i = 0; i < Q__COUNT; i++) {
 		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
@@ -374,7 +376,7 @@ store_account_list(struct store *st, store_account_cb cb, void *arg)
 	int			 step;
 
 	/* A callback returning non-zero stops the walk early (step stays SQLITE_ROW). */
-	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+	for (step = sqlite3_step(q); step == SQLITE_ROW; step = sqlite3_step(q)) {
 		fill_account(q, &a);
 		if (cb(&a, arg) != 0)
 			break;
@@ -470,7 +472,7 @@ store_key_list(struct store *st, int64_t account_id, store_key_cb cb, void *arg)
 
 	if (sqlite3_bind_int64(q, 1, account_id))
 		return finish(q, fail(st, "bind"));
-	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+	for (step = sqlite3_step(q); step == SQLITE_ROW; step = sqlite3_step(q)) {
 		fill_key(q, &k);
 		if (cb(&k, arg) != 0)
 			break;

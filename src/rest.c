@@ -79,6 +79,25 @@ rest_path_is(const char *p, const char *want)
 	return n == strlen(want) && strncasecmp(p, want, n) == 0;
 }
 
+int
+rest_is_soap_type(const char *ct)
+{
+	static const char *const types[] = { "text/xml", "application/soap+xml",
+	    "application/xml", "multipart/related" };
+	size_t	n, i;
+
+	if (ct == NULL)
+		return 0;
+	n = strcspn(ct, ";");
+	while (n > 0 && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+		n--;
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		if (n == strlen(types[i]) && strncasecmp(ct, types[i], n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 static int
 send_body(struct soap *soap, struct request *r, int status, const char *ctype, const char *data,
     size_t len)
@@ -162,6 +181,13 @@ send_error(struct soap *soap, struct request *r, int status, const char *code, c
 		return send_xml(soap, r, status, "Error", kv);
 	return send_json(soap, r, status,
 	    json_pack("{s:s, s:s, s:s}", "message", msg, "code", code, "requestId", r->id));
+}
+
+int
+rest_send_error(struct soap *soap, struct request *r, int status, const char *code,
+    const char *msg)
+{
+	return send_error(soap, r, status, code, msg);
 }
 
 static int
@@ -375,6 +401,12 @@ rest_serve(struct soap *soap)
 			r->route = rt->path;
 			return rt->fn(soap, r, &b);
 		}
+	}
+	if (path_match != NULL && soap->status == SOAP_POST &&
+	    rest_path_is(soap->path, REST_SOAP_PATH)) {
+		r->route = "soap";
+		return send_error(soap, r, 415, "UNSUPPORTED_MEDIA_TYPE", "A SOAP request needs "
+		    "Content-Type text/xml (SOAP 1.1) or application/soap+xml (SOAP 1.2)");
 	}
 	if (path_match == NULL) {
 		r->route = "unknown";

@@ -21,6 +21,13 @@ int		 rest_serve(struct soap *soap);
 /* 1 when the path part of p (before '?') equals want, ignoring case. */
 int		 rest_path_is(const char *p, const char *want);
 
+/* Send an error reply {"message","code","requestId"} (XML when asked for). */
+int		 rest_send_error(struct soap *soap, struct request *r, int status,
+		    const char *code, const char *msg);
+
+/* 1 when a request Content-Type is one a SOAP envelope comes in (SOAP 1.1, 1.2, MTOM). */
+int		 rest_is_soap_type(const char *content_type);
+
 /* "GET", "POST", ... for gSOAP's soap->status method codes. */
 const char	*rest_method(int method);
 

@@ -93,8 +93,12 @@ hook_parse(struct soap *soap)
 	c->method = soap->status;	/* soap->status is reused for the response */
 	if (err != SOAP_OK)
 		return err;
-	/* POST to the SOAP endpoint goes to gSOAP's dispatcher; every other POST is REST. */
-	if (soap->status == SOAP_POST && !rest_path_is(soap->path, REST_SOAP_PATH))
+	/*
+	 * POST to the SOAP endpoint goes to gSOAP's dispatcher, if it carries XML; every other
+	 * POST is the REST shim's (which answers a non-XML POST to the endpoint with 415).
+	 */
+	if (soap->status == SOAP_POST && (!rest_path_is(soap->path, REST_SOAP_PATH) ||
+	    !rest_is_soap_type(soap->http_content)))
 		soap->fform = rest_serve;
 	snprintf(c->req.extra_hdr, sizeof(c->req.extra_hdr), "X-Request-Id: %s", c->req.id);
 	soap->http_extra_header = c->req.extra_hdr;
@@ -200,6 +204,17 @@ conn_serve(struct conn *c)
 			/* SOAP_STOP: the REST shim answered. Anything else was answered or died. */
 			int	served = soap->error >= SOAP_STOP;
 
+			if (served && c->req.status == 0) {
+				/*
+				 * gSOAP stopped without answering (it does for some non-XML
+				 * bodies): answer, and close rather than read the rest of the
+				 * body as the next request.
+				 */
+				soap->keep_alive = 0;
+				rest_send_error(soap, &c->req, 400, "BAD_REQUEST",
+				    "The request body is not a SOAP envelope");
+				served = 0;
+			}
 			request_end(c);
 			if (!served)
 				break;

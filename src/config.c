@@ -44,11 +44,16 @@ config_listen_parse(struct config *cfg, const char *spec)
 	if (hostlen >= 2 && spec[0] == '[' && spec[hostlen - 1] == ']') {
 		spec++;		/* [::1]:8080 */
 		hostlen -= 2;
+		if (hostlen == 0)
+			return -1;
 	}
 	if (hostlen >= sizeof(cfg->listen_host))
 		return -1;
+	/* Digits only: strtol alone would take " 80" and "+80". */
+	if (colon[1] < '0' || colon[1] > '9')
+		return -1;
 	port = strtol(colon + 1, &end, 10);
-	if (colon[1] == '\0' || *end != '\0' || port < 0 || port > 65535)
+	if (*end != '\0' || port < 0 || port > 65535)
 		return -1;
 	if (hostlen == 0)
 		snprintf(cfg->listen_host, sizeof(cfg->listen_host), "127.0.0.1");

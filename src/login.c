@@ -6,6 +6,7 @@
 
 #include "log.h"
 #include "password.h"
+#include "validator.h"
 
 enum login_result
 login_start(struct store *st, const char *user, const char *password, int64_t now,
@@ -14,6 +15,8 @@ login_start(struct store *st, const char *user, const char *password, int64_t no
 	struct store_user	u;
 	unsigned char		hash[SECRET_HASH_LEN];
 	char			key[SECRET_SESSION_LEN + 1];
+	struct validator_policy	pol = { idle, idle };
+	struct validator_req	vr;
 	enum tsk_status		rc;
 	int			ok;
 
@@ -47,13 +50,21 @@ login_start(struct store *st, const char *user, const char *password, int64_t no
 		secret_wipe(key, sizeof(key));
 		return LOGIN_ERROR;
 	}
-	out->kind = TSK_PRINCIPAL_SESSION;
-	out->account_id = u.account_id;
-	out->user_id = u.id;
-	memcpy(out->user, u.name, sizeof(out->user));
-	out->created_at = now;
-	out->last_used_at = now;
-	out->expires_at = now + idle;
+	/*
+	 * Describe the new session exactly as the validator will on its next use: ask it. A
+	 * session we cannot read back is no session (fail closed).
+	 */
+	memset(&vr, 0, sizeof(vr));
+	vr.credential = key;
+	vr.len = strlen(key);
+	vr.channel = TSK_CHANNEL_REST;
+	vr.now = now;
+	if (validator_check(st, &pol, &vr, out) != TSK_VERDICT_OK) {
+		(void)store_session_delete(st, out->session_id);
+		memset(out, 0, sizeof(*out));
+		secret_wipe(key, sizeof(key));
+		return LOGIN_ERROR;
+	}
 	memcpy(key_out, key, sizeof(key));
 	secret_wipe(key, sizeof(key));
 	return LOGIN_OK;

@@ -65,8 +65,12 @@ tstime_parse(const char *s, int64_t *out)
 			return -1;
 		p = s + 19;
 		if (*p == '.') {
-			for (p++; *p >= '0' && *p <= '9'; p++)
-				;
+			const char	*frac = ++p;
+
+			while (*p >= '0' && *p <= '9')
+				p++;
+			if (p == frac)
+				return -1;	/* RFC 3339: a dot needs digits after it */
 		}
 		if (zone(p, &off) != 0)
 			return -1;
@@ -79,11 +83,12 @@ tstime_parse(const char *s, int64_t *out)
 	tm.tm_mday = d;
 	tm.tm_hour = h;
 	tm.tm_min = mi;
-	tm.tm_sec = sec;
+	/* A leap second (23:59:60) is the instant after :59; timegm would roll the date over. */
+	tm.tm_sec = sec == 60 ? 59 : sec;
 	t = timegm(&tm);
 	/* timegm normalises 2026-02-31 to March: refuse dates that do not exist. */
 	if (tm.tm_mday != d || tm.tm_mon != mo - 1)
 		return -1;
-	*out = (int64_t)t - off;
+	*out = (int64_t)t + (sec == 60) - off;
 	return 0;
 }

@@ -531,10 +531,12 @@ class RawConn:
     def __exit__(self, *a):
         self.close()
 
-    def send(self, method, path, headers=(), body=b""):
+    def send(self, method, path, headers=(), body=b"", version="HTTP/1.1", host=True):
         if isinstance(body, str):
             body = body.encode("utf-8")
-        lines = ["%s %s HTTP/1.1" % (method, path), "Host: 127.0.0.1:%d" % self.port]
+        lines = ["%s %s %s" % (method, path, version)]
+        if host:
+            lines.append("Host: 127.0.0.1:%d" % self.port)
         lines += list(headers)
         if body or method in ("POST", "PUT", "PATCH"):
             lines.append("Content-Length: %d" % len(body))
@@ -564,8 +566,8 @@ class RawConn:
         body, self.buf = self.buf[:n], self.buf[n:]
         return status, hdrs, body
 
-    def request(self, method, path, headers=(), body=b""):
-        self.send(method, path, headers, body)
+    def request(self, method, path, headers=(), body=b"", **kw):
+        self.send(method, path, headers, body, **kw)
         return self.read_response()
 
     def at_eof(self, timeout=5.0):

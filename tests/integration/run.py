@@ -39,19 +39,25 @@ class Result(unittest.TestResult):
         self.failed = 0
         self.details = []
         self._t0 = 0.0
+        self._current = None
 
     def _line(self, verdict, test):
-        self.out.write("%-4s %s (%.2fs)\n" % (verdict, test.id() if hasattr(test, "id") else test,
-                                              time.monotonic() - self._t0))
+        name = test.id() if hasattr(test, "id") else str(test)
+        if test is self._current:
+            self.out.write("%-4s %s (%.2fs)\n" % (verdict, name, time.monotonic() - self._t0))
+        else:   # a class or module fixture, not a test
+            self.out.write("%-4s %s\n" % (verdict, name))
         self.out.flush()
 
     def startTest(self, test):
         super().startTest(test)
+        self._current = test
         self._t0 = time.monotonic()
         signal.alarm(PER_TEST_TIMEOUT)
 
     def stopTest(self, test):
         signal.alarm(0)
+        self._current = None
         super().stopTest(test)
 
     def addSuccess(self, test):

@@ -82,7 +82,7 @@ test_listen_rejects(void **state)
 {
 	static const char *const bad[] = {
 		"nocolon", "host:", "host:70000", "host:65536", "host:abc", "host:80x",
-		"host:-1", "", ":",
+		"host:-1", "", ":", "host: 80", "host:+80", "[]:80",
 	};
 	struct config	cfg, before;
 	size_t		i;

@@ -23,6 +23,7 @@ struct request {
 	const struct validator_policy	*policy;
 	struct storepool		*pool;
 	char				 client[64];	/* peer address */
+	int				 port;		/* the port the server listens on */
 
 	/* reset per request */
 	char		 id[SECRET_REQID_LEN + 1];

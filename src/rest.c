@@ -374,6 +374,17 @@ r_wsdl(struct soap *soap, struct request *r, const struct body *b)
 }
 
 int
+rest_too_large(struct soap *soap)
+{
+	struct request	*r = soap->user;
+
+	r->route = "body";
+	soap->keep_alive = 0;
+	return send_error(soap, r, 413, "TOO_LARGE",
+	    "The request body is larger than the server accepts");
+}
+
+int
 rest_serve(struct soap *soap)
 {
 	struct request		*r = soap->user;
@@ -385,10 +396,10 @@ rest_serve(struct soap *soap)
 	if (soap->status == SOAP_POST || soap->status == SOAP_PUT || soap->status == SOAP_PATCH) {
 		b.data = soap_http_get_body(soap, &b.len);
 		if (b.data == NULL || soap_end_recv(soap) != SOAP_OK) {
-			r->route = "body";
+			/* A chunked body has no length to check up front: gSOAP's cap stops it. */
 			if (soap->error == SOAP_EOM || soap->error == SOAP_LENGTH)
-				return send_error(soap, r, 413, "TOO_LARGE",
-				    "The request body is larger than the server accepts");
+				return rest_too_large(soap);
+			r->route = "body";
 			return soap->error;
 		}
 	}

@@ -18,6 +18,12 @@ struct soap;
  */
 int		 rest_serve(struct soap *soap);
 
+/*
+ * Answer 413 without reading the body, and close the connection (its body is still unread).
+ * Installed as gSOAP's form hook when a request declares a body over the limit.
+ */
+int		 rest_too_large(struct soap *soap);
+
 /* 1 when the path part of p (before '?') equals want, ignoring case. */
 int		 rest_path_is(const char *p, const char *want);
 

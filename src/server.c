@@ -28,6 +28,7 @@
 
 #define STORE_WAIT_MS	2000	/* a request waits this long for a database connection */
 #define DRAIN_SECONDS	5	/* on stop, open connections get this long to finish */
+#define HEADER_ALLOWANCE (64 * 1024)	/* request line and headers, beyond the body limit */
 
 struct conn;
 
@@ -36,6 +37,7 @@ struct server {
 	struct storepool	*pool;
 	struct validator_policy	 policy;
 	struct soap		*master;
+	int			 port;		/* the port bound (cfg may say 0) */
 	/* gSOAP's own hooks, which ours wrap; read-only once serving */
 	int	(*fparse)(struct soap *);
 	int	(*fparsehdr)(struct soap *, const char *, const char *);
@@ -100,6 +102,9 @@ hook_parse(struct soap *soap)
 	if (soap->status == SOAP_POST && (!rest_path_is(soap->path, REST_SOAP_PATH) ||
 	    !rest_is_soap_type(soap->http_content)))
 		soap->fform = rest_serve;
+	/* A declared body over the limit is refused before a byte of it is read, on any path. */
+	if (soap->length > c->srv->cfg->max_body)
+		soap->fform = rest_too_large;
 	snprintf(c->req.extra_hdr, sizeof(c->req.extra_hdr), "X-Request-Id: %s", c->req.id);
 	soap->http_extra_header = c->req.extra_hdr;
 	return SOAP_OK;
@@ -302,6 +307,7 @@ conn_start(struct server *srv)
 	c->req.cfg = srv->cfg;
 	c->req.policy = &srv->policy;
 	c->req.pool = srv->pool;
+	c->req.port = srv->port;
 	snprintf(c->req.client, sizeof(c->req.client), "%.63s", c->soap->host);
 	/* Our hooks go on the copy only: they need the connection the master does not have. */
 	c->soap->user = &c->req;
@@ -335,7 +341,8 @@ master_setup(struct server *srv, struct soap *soap)
 	soap->send_timeout = cfg->send_timeout;
 	soap->transfer_timeout = cfg->recv_timeout * 2;
 	soap->max_keep_alive = cfg->max_keep_alive;
-	soap->recv_maxlength = cfg->max_body;
+	/* gSOAP counts headers too; the body limit itself is checked per request (hook_parse). */
+	soap->recv_maxlength = cfg->max_body + HEADER_ALLOWANCE;
 	soap->maxlevel = (unsigned int)cfg->max_xml_depth;
 	soap->maxlength = (long)cfg->max_string;
 	srv->fparse = soap->fparse;
@@ -442,8 +449,9 @@ server_run(const struct config *cfg, struct storepool *pool, server_ready_fn rea
 		goto out;
 	}
 	pthread_detach(sigthr);
+	srv.port = bound_port(srv.master->master, cfg->listen_port);
 	if (ready != NULL)
-		ready(cfg, bound_port(srv.master->master, cfg->listen_port), arg);
+		ready(cfg, srv.port, arg);
 	while (!atomic_load(&srv.stopping)) {
 		if (soap_valid_socket(soap_accept(srv.master)))
 			conn_start(&srv);

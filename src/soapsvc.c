@@ -211,10 +211,10 @@ soapsvc_wsdl(struct soap *soap, struct request *r)
 		snprintf(addr, sizeof(addr), "http://%s/TrackService.asmx", r->host);
 	else if (strchr(r->cfg->listen_host, ':') != NULL)
 		snprintf(addr, sizeof(addr), "http://[%s]:%d/TrackService.asmx",
-		    r->cfg->listen_host, r->cfg->listen_port);
+		    r->cfg->listen_host, r->port);
 	else
 		snprintf(addr, sizeof(addr), "http://%s:%d/TrackService.asmx",
-		    r->cfg->listen_host, r->cfg->listen_port);
+		    r->cfg->listen_host, r->port);
 	r->status = status;
 	soap->http_content = "text/xml; charset=utf-8";
 	if (soap_response(soap, SOAP_FILE + status))

@@ -67,6 +67,23 @@ class RestTest(unittest.TestCase):
         self.assertEqual(root.findtext("Status"), "None", r)
         self.assertEqual(root.findtext("Credit"), "42", r)
 
+    def test_xml_error_body(self):
+        r = self.srv.credit(headers=["Accept: application/xml"])
+        self.assertEqual(r.status, 401, r)
+        root = ET.fromstring(r.body)
+        self.assertEqual(root.tag, "Error", r)
+        self.assertEqual(root.findtext("Code"), "MISSING", r)
+        self.assertTrue(root.findtext("Message"), r)
+        self.assertEqual(root.findtext("RequestId"), r.headers.get("x-request-id"), r)
+
+    def test_test_environment_key(self):
+        cp = self.srv.cli("key", "create", "acme", "--test")
+        k = cp.stdout.splitlines()[0]
+        self.assertRegex(k, r"^tsk_test_[0-9A-Za-z]{28}$")
+        r = self.srv.credit(k)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["Credit"], 42)
+
     def test_no_key_is_missing(self):
         self.assertError(self.srv.credit(), 401, "MISSING")
 

@@ -79,6 +79,23 @@ class SoapTest(unittest.TestCase):
         self.assertEqual(res.detail_code, "INVALID", res)
         self.assertNotIn(sent.encode(), resp.everything())
 
+    def test_logout_bad_session_fault_no_echo(self):
+        sent = "bogus-logout-" + secrets.token_hex(12)
+        for version in ("1.1", "1.2"):
+            resp, res = self.srv.soap("Logout", session_id=sent, version=version)
+            self.assertTrue(res.fault, (resp, res))
+            self.assertEqual(res.detail_code, "INVALID", res)
+            self.assertNotIn(sent.encode(), resp.everything())
+
+    def test_unqualified_session_id_is_missing(self):
+        # Savon-style: a prefixed SessionIDHeader with an unqualified <SessionID> child. ASMX
+        # sees no SessionID there, so the answer is MISSING, not a use of the key.
+        hdr = ('<tr:SessionIDHeader xmlns:tr="%s"><SessionID>%s</SessionID></tr:SessionIDHeader>'
+               % (TR_NS, self.key))
+        resp, res = self.srv.soap("CreditRemaining", header_xml=hdr)
+        self.assertFault11(resp, res, "MISSING", "Unauthorized")
+        self.assertNotIn(self.key.encode(), resp.everything())
+
     def test_no_header_is_missing(self):
         resp, res = self.srv.soap("CreditRemaining")
         self.assertFault11(resp, res, "MISSING", "Unauthorized")

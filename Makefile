@@ -92,7 +92,7 @@ $(BIN): $(BUILD)/main.o $(BUILD)/libtskey.a
 	$(CC) $(OPT) $(LDSAN) -o $@ $(BUILD)/main.o $(BUILD)/libtskey.a $(LDLIBS)
 
 # libgsoap calls back into the generated serializers: link them whole, not from the archive.
-$(BUILD)/tests/%: tests/unit/%.c $(GEN_OBJ) $(BUILD)/libtskey.a $(wildcard src/*.h)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/fixture.h $(GEN_OBJ) $(BUILD)/libtskey.a $(wildcard src/*.h)
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(CFLAGS_ALL) $(WARN) -Wno-missing-prototypes -o $@ $< $(GEN_OBJ) $(BUILD)/libtskey.a $(LDLIBS) $(LDSAN) -lcmocka
 

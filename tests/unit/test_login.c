@@ -3,7 +3,6 @@
  * Unit tests for src/login.c: Login (password check, session key issue, purge of idle sessions)
  * and Logout, against a real store in a fresh mkdtemp directory per test.
  */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,10 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "admin.h"
 #include "login.h"
 #include "password.h"
@@ -27,45 +26,11 @@
 #define PW	"correct horse battery staple"
 
 struct fx {
-	char		 dir[64];
-	char		 path[128];
-	struct store	*st;
+	struct fixture	 db;		/* first member: see fixture.h */
 	int64_t		 acme;		/* credit 10 */
 	int64_t		 alice;		/* user of acme, password PW */
 };
-
-static void
-rm_tree(const char *dir)
-{
-	char		 p[512];
-	DIR		*d;
-	struct dirent	*e;
-
-	d = opendir(dir);
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		unlink(p);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
-static int
-teardown(void **state)
-{
-	struct fx	*f = *state;
-
-	if (f == NULL)
-		return 0;
-	store_close(f->st);
-	rm_tree(f->dir);
-	free(f);
-	return 0;
-}
+_Static_assert(offsetof(struct fx, db) == 0, "struct fixture must come first");
 
 static int
 setup(void **state)
@@ -73,22 +38,13 @@ setup(void **state)
 	struct fx		*f;
 	struct store_user	 u;
 
-	f = calloc(1, sizeof(*f));
-	if (f == NULL)
+	if (fixture_setup(state, sizeof(*f), "login") != 0)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/tsk_login_XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
-		free(f);
-		return -1;
-	}
-	*state = f;
-	snprintf(f->path, sizeof(f->path), "%s/tskey.db", f->dir);
-	if (store_open(f->path, &f->st) != TSK_OK ||
-	    admin_account_create(f->st, "acme", 10, T0, &f->acme) != TSK_OK ||
-	    admin_user_create(f->st, "acme", "alice", PW, T0) != TSK_OK ||
-	    store_user_by_name(f->st, "alice", &u) != TSK_OK) {
-		teardown(state);	/* cmocka skips teardown when setup fails */
-		*state = NULL;
+	f = *state;
+	if (admin_account_create(f->db.st, "acme", 10, T0, &f->acme) != TSK_OK ||
+	    admin_user_create(f->db.st, "acme", "alice", PW, T0) != TSK_OK ||
+	    store_user_by_name(f->db.st, "alice", &u) != TSK_OK) {
+		fixture_teardown(state);	/* cmocka skips teardown when setup fails */
 		return -1;
 	}
 	f->alice = u.id;
@@ -159,7 +115,7 @@ test_login_ok(void **state)
 	char			 key[SECRET_SESSION_LEN + 1], key2[SECRET_SESSION_LEN + 1];
 
 	memset(&p, 0xa5, sizeof(p));
-	assert_int_equal(login_start(f->st, "alice", PW, T0, IDLE, key, &p), LOGIN_OK);
+	assert_int_equal(login_start(f->db.st, "alice", PW, T0, IDLE, key, &p), LOGIN_OK);
 	assert_guid(key);
 	assert_int_equal(p.kind, TSK_PRINCIPAL_SESSION);
 	assert_int_equal(p.account_id, f->acme);
@@ -171,12 +127,12 @@ test_login_ok(void **state)
 	assert_int_equal(p.expires_at, T0 + IDLE);
 
 	/* Every Login is its own session. */
-	assert_int_equal(login_start(f->st, "alice", PW, T0, IDLE, key2, &p), LOGIN_OK);
+	assert_int_equal(login_start(f->db.st, "alice", PW, T0, IDLE, key2, &p), LOGIN_OK);
 	assert_guid(key2);
 	assert_string_not_equal(key, key2);
-	assert_true(session_exists(f->st, key));
-	assert_true(session_exists(f->st, key2));
-	assert_int_equal(drain_sessions(f->st), 2);
+	assert_true(session_exists(f->db.st, key));
+	assert_true(session_exists(f->db.st, key2));
+	assert_int_equal(drain_sessions(f->db.st), 2);
 }
 
 /* Login's principal is the one validator_check reports for the same session key. */
@@ -190,13 +146,13 @@ test_login_principal_matches_validator(void **state)
 	char			 key[SECRET_SESSION_LEN + 1];
 
 	memset(&p, 0, sizeof(p));
-	assert_int_equal(login_start(f->st, "alice", PW, T0, IDLE, key, &p), LOGIN_OK);
+	assert_int_equal(login_start(f->db.st, "alice", PW, T0, IDLE, key, &p), LOGIN_OK);
 	memset(&req, 0, sizeof(req));
 	req.credential = key;
 	req.len = strlen(key);
 	req.channel = TSK_CHANNEL_SOAP;
 	req.now = T0;
-	assert_int_equal(validator_check(f->st, &pol, &req, &v), TSK_VERDICT_OK);
+	assert_int_equal(validator_check(f->db.st, &pol, &req, &v), TSK_VERDICT_OK);
 
 	assert_int_equal(p.kind, v.kind);
 	assert_int_equal(p.account_id, v.account_id);
@@ -205,7 +161,7 @@ test_login_principal_matches_validator(void **state)
 	assert_int_equal(p.created_at, v.created_at);
 	assert_int_equal(p.expires_at, v.expires_at);
 	/* tsk.h: session_id is what a TSK_PRINCIPAL_SESSION names, and what login_end ends. */
-	assert_int_equal(v.session_id, session_of(f->st, key).id);
+	assert_int_equal(v.session_id, session_of(f->db.st, key).id);
 	if (p.session_id != v.session_id)
 		fail_msg("login_start principal: session_id %lld, validator's %lld",
 		    (long long)p.session_id, (long long)v.session_id);
@@ -223,18 +179,18 @@ test_wrong_password(void **state)
 	char			 key[SECRET_SESSION_LEN + 1];
 	char			 longpw[PASSWORD_MAX + 64];
 
-	assert_int_equal(login_start(f->st, "alice", "wrong", T0, IDLE, key, &p), LOGIN_FAILED);
-	assert_int_equal(login_start(f->st, "alice", PW " ", T0, IDLE, key, &p), LOGIN_FAILED);
-	assert_int_equal(login_start(f->st, "alice", "correct horse", T0, IDLE, key, &p),
+	assert_int_equal(login_start(f->db.st, "alice", "wrong", T0, IDLE, key, &p), LOGIN_FAILED);
+	assert_int_equal(login_start(f->db.st, "alice", PW " ", T0, IDLE, key, &p), LOGIN_FAILED);
+	assert_int_equal(login_start(f->db.st, "alice", "correct horse", T0, IDLE, key, &p),
 	    LOGIN_FAILED);
-	assert_int_equal(login_start(f->st, "alice", "", T0, IDLE, key, &p), LOGIN_FAILED);
+	assert_int_equal(login_start(f->db.st, "alice", "", T0, IDLE, key, &p), LOGIN_FAILED);
 	/* Names are exact. */
-	assert_int_equal(login_start(f->st, "Alice", PW, T0, IDLE, key, &p), LOGIN_FAILED);
+	assert_int_equal(login_start(f->db.st, "Alice", PW, T0, IDLE, key, &p), LOGIN_FAILED);
 	/* Too long a password is a failed Login, not a server error. */
 	memset(longpw, 'a', sizeof(longpw) - 1);
 	longpw[sizeof(longpw) - 1] = '\0';
-	assert_int_equal(login_start(f->st, "alice", longpw, T0, IDLE, key, &p), LOGIN_FAILED);
-	assert_int_equal(drain_sessions(f->st), 0);
+	assert_int_equal(login_start(f->db.st, "alice", longpw, T0, IDLE, key, &p), LOGIN_FAILED);
+	assert_int_equal(drain_sessions(f->db.st), 0);
 }
 
 static void
@@ -244,9 +200,9 @@ test_unknown_user(void **state)
 	struct tsk_principal	 p;
 	char			 key[SECRET_SESSION_LEN + 1];
 
-	assert_int_equal(login_start(f->st, "mallory", PW, T0, IDLE, key, &p), LOGIN_FAILED);
-	assert_int_equal(login_start(f->st, "mallory", NULL, T0, IDLE, key, &p), LOGIN_FAILED);
-	assert_int_equal(drain_sessions(f->st), 0);
+	assert_int_equal(login_start(f->db.st, "mallory", PW, T0, IDLE, key, &p), LOGIN_FAILED);
+	assert_int_equal(login_start(f->db.st, "mallory", NULL, T0, IDLE, key, &p), LOGIN_FAILED);
+	assert_int_equal(drain_sessions(f->db.st), 0);
 }
 
 static void
@@ -256,11 +212,11 @@ test_empty_input(void **state)
 	struct tsk_principal	 p;
 	char			 key[SECRET_SESSION_LEN + 1];
 
-	assert_int_equal(login_start(f->st, "", PW, T0, IDLE, key, &p), LOGIN_FAILED);
-	assert_int_equal(login_start(f->st, NULL, PW, T0, IDLE, key, &p), LOGIN_FAILED);
-	assert_int_equal(login_start(f->st, "alice", NULL, T0, IDLE, key, &p), LOGIN_FAILED);
-	assert_int_equal(login_start(f->st, NULL, NULL, T0, IDLE, key, &p), LOGIN_FAILED);
-	assert_int_equal(drain_sessions(f->st), 0);
+	assert_int_equal(login_start(f->db.st, "", PW, T0, IDLE, key, &p), LOGIN_FAILED);
+	assert_int_equal(login_start(f->db.st, NULL, PW, T0, IDLE, key, &p), LOGIN_FAILED);
+	assert_int_equal(login_start(f->db.st, "alice", NULL, T0, IDLE, key, &p), LOGIN_FAILED);
+	assert_int_equal(login_start(f->db.st, NULL, NULL, T0, IDLE, key, &p), LOGIN_FAILED);
+	assert_int_equal(drain_sessions(f->db.st), 0);
 }
 
 static void
@@ -282,57 +238,10 @@ test_unreadable_hash_fails_closed(void **state)
 	char			 key[SECRET_SESSION_LEN + 1];
 
 	/* A stored hash that is not ours: an error (logged), not a Login. */
-	assert_int_equal(store_user_create(f->st, f->acme, "carol", "plaintext?", T0), TSK_OK);
-	assert_int_equal(login_start(f->st, "carol", "plaintext?", T0, IDLE, key, &p),
+	assert_int_equal(store_user_create(f->db.st, f->acme, "carol", "plaintext?", T0), TSK_OK);
+	assert_int_equal(login_start(f->db.st, "carol", "plaintext?", T0, IDLE, key, &p),
 	    LOGIN_ERROR);
-	assert_int_equal(drain_sessions(f->st), 0);
-}
-
-/* memmem is a GNU extension; the build asks for POSIX only. */
-static int
-contains(const unsigned char *hay, size_t haylen, const void *needle, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; n <= haylen && i <= haylen - n; i++) {
-		if (memcmp(hay + i, needle, n) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-/* Is needle in the file at path? A missing file holds nothing. */
-static int
-file_has(const char *path, const void *needle, size_t n)
-{
-	unsigned char	*buf;
-	FILE		*fp;
-	long		 len;
-	int		 found;
-
-	fp = fopen(path, "rb");
-	if (fp == NULL)
-		return 0;
-	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
-	len = ftell(fp);
-	assert_true(len >= 0);
-	assert_int_equal(fseek(fp, 0, SEEK_SET), 0);
-	buf = malloc((size_t)len + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)len, fp), (size_t)len);
-	fclose(fp);
-	found = contains(buf, (size_t)len, needle, n);
-	free(buf);
-	return found;
-}
-
-static int
-on_disk(const struct fx *f, const void *needle, size_t n)
-{
-	char	wal[256];
-
-	snprintf(wal, sizeof(wal), "%s-wal", f->path);
-	return file_has(f->path, needle, n) || file_has(wal, needle, n);
+	assert_int_equal(drain_sessions(f->db.st), 0);
 }
 
 static void
@@ -345,8 +254,8 @@ test_only_hash_stored(void **state)
 	char			 key[SECRET_SESSION_LEN + 1], upper[SECRET_SESSION_LEN + 1];
 	size_t			 i;
 
-	assert_int_equal(login_start(f->st, "alice", PW, T0 + 7, IDLE, key, &p), LOGIN_OK);
-	s = session_of(f->st, key);
+	assert_int_equal(login_start(f->db.st, "alice", PW, T0 + 7, IDLE, key, &p), LOGIN_OK);
+	s = session_of(f->db.st, key);
 	assert_true(s.id > 0);
 	assert_int_equal(s.user_id, f->alice);
 	assert_int_equal(s.account_id, f->acme);
@@ -358,15 +267,15 @@ test_only_hash_stored(void **state)
 	/* The hash is of exactly the key handed out: another spelling is another session. */
 	for (i = 0; i <= SECRET_SESSION_LEN; i++)
 		upper[i] = (key[i] >= 'a' && key[i] <= 'f') ? (char)(key[i] - 32) : key[i];
-	assert_false(session_exists(f->st, upper));
+	assert_false(session_exists(f->db.st, upper));
 
 	secret_hash(key, strlen(key), h);
-	store_close(f->st);	/* the last connection checkpoints the WAL */
-	f->st = NULL;
-	assert_true(on_disk(f, h, sizeof(h)));		/* the search works */
-	assert_false(on_disk(f, key, strlen(key)));
-	assert_false(on_disk(f, key + 9, 14));		/* nor a piece of it */
-	assert_false(on_disk(f, PW, strlen(PW)));	/* nor the password */
+	store_close(f->db.st);	/* the last connection checkpoints the WAL */
+	f->db.st = NULL;
+	assert_true(fixture_db_has(f->db.path, h, sizeof(h)));	/* the search works */
+	assert_false(fixture_db_has(f->db.path, key, strlen(key)));
+	assert_false(fixture_db_has(f->db.path, key + 9, 14));	/* nor a piece of it */
+	assert_false(fixture_db_has(f->db.path, PW, strlen(PW)));	/* nor the password */
 }
 
 static void
@@ -380,29 +289,29 @@ test_login_end_key_principal(void **state)
 	char			 key[SECRET_SESSION_LEN + 1], apikey[SECRET_KEY_MAX];
 	int64_t			 key_id;
 
-	assert_int_equal(login_start(f->st, "alice", PW, T0, IDLE, key, &p), LOGIN_OK);
+	assert_int_equal(login_start(f->db.st, "alice", PW, T0, IDLE, key, &p), LOGIN_OK);
 
 	/* A real key principal, from the validator. */
 	memset(&spec, 0, sizeof(spec));
 	spec.account = "acme";
-	assert_int_equal(admin_key_create(f->st, &spec, T0, apikey, &key_id), TSK_OK);
+	assert_int_equal(admin_key_create(f->db.st, &spec, T0, apikey, &key_id), TSK_OK);
 	memset(&req, 0, sizeof(req));
 	req.credential = apikey;
 	req.len = strlen(apikey);
 	req.channel = TSK_CHANNEL_REST;
 	req.now = T0;
-	assert_int_equal(validator_check(f->st, &pol, &req, &kp), TSK_VERDICT_OK);
+	assert_int_equal(validator_check(f->db.st, &pol, &req, &kp), TSK_VERDICT_OK);
 	assert_int_equal(kp.kind, TSK_PRINCIPAL_KEY);
-	assert_int_equal(login_end(f->st, &kp), TSK_OK);
+	assert_int_equal(login_end(f->db.st, &kp), TSK_OK);
 	assert_int_equal(login_end(NULL, &kp), TSK_OK);
 
 	/* Even one that carries the session's id: the kind decides, nothing is deleted. */
-	kp.session_id = session_of(f->st, key).id;
-	assert_int_equal(login_end(f->st, &kp), TSK_OK);
+	kp.session_id = session_of(f->db.st, key).id;
+	assert_int_equal(login_end(f->db.st, &kp), TSK_OK);
 	kp.kind = TSK_PRINCIPAL_NONE;
-	assert_int_equal(login_end(f->st, &kp), TSK_OK);
-	assert_true(session_exists(f->st, key));
-	assert_int_equal(drain_sessions(f->st), 1);
+	assert_int_equal(login_end(f->db.st, &kp), TSK_OK);
+	assert_true(session_exists(f->db.st, key));
+	assert_int_equal(drain_sessions(f->db.st), 1);
 }
 
 static void
@@ -414,24 +323,24 @@ test_login_end_session(void **state)
 	struct validator_req	 req;
 	char			 key[SECRET_SESSION_LEN + 1], key2[SECRET_SESSION_LEN + 1];
 
-	assert_int_equal(login_start(f->st, "alice", PW, T0, IDLE, key, &p), LOGIN_OK);
-	assert_int_equal(login_start(f->st, "alice", PW, T0, IDLE, key2, &other), LOGIN_OK);
+	assert_int_equal(login_start(f->db.st, "alice", PW, T0, IDLE, key, &p), LOGIN_OK);
+	assert_int_equal(login_start(f->db.st, "alice", PW, T0, IDLE, key2, &other), LOGIN_OK);
 	memset(&req, 0, sizeof(req));
 	req.credential = key;
 	req.len = strlen(key);
 	req.channel = TSK_CHANNEL_SOAP;
 	req.now = T0 + 1;
-	assert_int_equal(validator_check(f->st, &pol, &req, &p), TSK_VERDICT_OK);
+	assert_int_equal(validator_check(f->db.st, &pol, &req, &p), TSK_VERDICT_OK);
 
 	assert_int_equal(login_end(NULL, &p), TSK_ERR_STORE);
-	assert_true(session_exists(f->st, key));
-	assert_int_equal(login_end(f->st, &p), TSK_OK);
-	assert_false(session_exists(f->st, key));
+	assert_true(session_exists(f->db.st, key));
+	assert_int_equal(login_end(f->db.st, &p), TSK_OK);
+	assert_false(session_exists(f->db.st, key));
 	/* Only that session: the user's other one lives on. */
-	assert_true(session_exists(f->st, key2));
+	assert_true(session_exists(f->db.st, key2));
 	/* A second Logout of the same session (two racing) is not an error. */
-	assert_int_equal(login_end(f->st, &p), TSK_OK);
-	assert_true(session_exists(f->st, key2));
+	assert_int_equal(login_end(f->db.st, &p), TSK_OK);
+	assert_true(session_exists(f->db.st, key2));
 }
 
 static void
@@ -442,40 +351,42 @@ test_purge_on_login(void **state)
 	char			 a[SECRET_SESSION_LEN + 1], b[SECRET_SESSION_LEN + 1];
 	char			 bob[SECRET_SESSION_LEN + 1], c[SECRET_SESSION_LEN + 1];
 
-	assert_int_equal(admin_user_create(f->st, "acme", "bob", PW, T0), TSK_OK);
-	assert_int_equal(login_start(f->st, "alice", PW, T0, IDLE, a, &p), LOGIN_OK);
-	assert_int_equal(login_start(f->st, "bob", PW, T0, IDLE, bob, &p), LOGIN_OK);
+	assert_int_equal(admin_user_create(f->db.st, "acme", "bob", PW, T0), TSK_OK);
+	assert_int_equal(login_start(f->db.st, "alice", PW, T0, IDLE, a, &p), LOGIN_OK);
+	assert_int_equal(login_start(f->db.st, "bob", PW, T0, IDLE, bob, &p), LOGIN_OK);
 
 	/* Exactly idle seconds later the first sessions have not yet run out. */
-	assert_int_equal(login_start(f->st, "alice", PW, T0 + IDLE, IDLE, b, &p), LOGIN_OK);
-	assert_true(session_exists(f->st, a));
-	assert_true(session_exists(f->st, bob));
+	assert_int_equal(login_start(f->db.st, "alice", PW, T0 + IDLE, IDLE, b, &p), LOGIN_OK);
+	assert_true(session_exists(f->db.st, a));
+	assert_true(session_exists(f->db.st, bob));
 
 	/* One second more, and any user's Login clears every session idle since T0. */
-	assert_int_equal(login_start(f->st, "alice", PW, T0 + IDLE + 1, IDLE, c, &p), LOGIN_OK);
-	assert_false(session_exists(f->st, a));
-	assert_false(session_exists(f->st, bob));
-	assert_true(session_exists(f->st, b));
-	assert_true(session_exists(f->st, c));
-	assert_int_equal(drain_sessions(f->st), 2);
+	assert_int_equal(login_start(f->db.st, "alice", PW, T0 + IDLE + 1, IDLE, c, &p), LOGIN_OK);
+	assert_false(session_exists(f->db.st, a));
+	assert_false(session_exists(f->db.st, bob));
+	assert_true(session_exists(f->db.st, b));
+	assert_true(session_exists(f->db.st, c));
+	assert_int_equal(drain_sessions(f->db.st), 2);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_login_ok, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_login_ok, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_login_principal_matches_validator, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_wrong_password, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_user, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_empty_input, setup, teardown),
+		    fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_password, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_user, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_empty_input, setup, fixture_teardown),
 		cmocka_unit_test(test_no_store),
-		cmocka_unit_test_setup_teardown(test_unreadable_hash_fails_closed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_only_hash_stored, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_login_end_key_principal, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_login_end_session, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_purge_on_login, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unreadable_hash_fails_closed, setup,
+		    fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_only_hash_stored, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_login_end_key_principal, setup,
+		    fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_login_end_session, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_purge_on_login, setup, fixture_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

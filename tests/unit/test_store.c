@@ -4,7 +4,6 @@
  * test. The schema and the file's bytes are checked through a separate sqlite3 connection or
  * read directly, so the tests do not take the store's word for what it wrote.
  */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,80 +11,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "fixture.h"
 #include "secret.h"
 #include "store.h"
 
 #define T0	INT64_C(1795564800)	/* 2026-11-25T00:00:00Z */
 
-struct fx {
-	char		 dir[64];
-	char		 path[128];
-	struct store	*st;
-};
-
-/* Remove every file in dir (the database, -wal, -shm, extras), then dir itself. */
-static void
-rm_tree(const char *dir)
-{
-	char		 p[512];
-	DIR		*d;
-	struct dirent	*e;
-
-	d = opendir(dir);
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		unlink(p);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
+/* The store's own tests need no more state than the fixture: *state is a struct fixture. */
 static int
 setup(void **state)
 {
-	struct fx	*f;
-
-	f = calloc(1, sizeof(*f));
-	if (f == NULL)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/tsk_store_XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->path, sizeof(f->path), "%s/tskey.db", f->dir);
-	if (store_open(f->path, &f->st) != TSK_OK) {
-		rm_tree(f->dir);
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx	*f = *state;
-
-	store_close(f->st);
-	rm_tree(f->dir);
-	free(f);
-	return 0;
+	return fixture_setup(state, sizeof(struct fixture), "store");
 }
 
 /* Another file name in the fixture's directory. */
 static void
-sibling(const struct fx *f, const char *name, char *out, size_t outsz)
+sibling(const struct fixture *f, const char *name, char *out, size_t outsz)
 {
 	snprintf(out, outsz, "%s/%s", f->dir, name);
 }
@@ -152,7 +97,7 @@ new_key(struct store *st, int64_t account_id, const char *plain, int64_t expires
 static void
 test_open_creates_schema(void **state)
 {
-	struct fx	*f = *state;
+	struct fixture	*f = *state;
 
 	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 1);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
@@ -165,7 +110,7 @@ test_open_creates_schema(void **state)
 static void
 test_reopen_idempotent(void **state)
 {
-	struct fx	*f = *state;
+	struct fixture	*f = *state;
 	struct store	*second = NULL;
 	int64_t		 n = -1;
 
@@ -188,7 +133,7 @@ test_reopen_idempotent(void **state)
 static void
 test_newer_schema_refused(void **state)
 {
-	struct fx	*f = *state;
+	struct fixture	*f = *state;
 	struct store	*st = NULL;
 	char		 path[256];
 
@@ -205,7 +150,7 @@ test_newer_schema_refused(void **state)
 static void
 test_not_a_database(void **state)
 {
-	struct fx	*f = *state;
+	struct fixture	*f = *state;
 	struct store	*st = NULL;
 	char		 path[256], junk[4096];
 	FILE		*fp;
@@ -223,7 +168,7 @@ test_not_a_database(void **state)
 static void
 test_open_missing_dir(void **state)
 {
-	struct fx	*f = *state;
+	struct fixture	*f = *state;
 	struct store	*st = NULL;
 	char		 path[256];
 
@@ -257,7 +202,7 @@ collect_account(const struct store_account *a, void *arg)
 static void
 test_accounts(void **state)
 {
-	struct fx		*f = *state;
+	struct fixture		*f = *state;
 	struct store_account	 a, before;
 	struct names		 c;
 	int64_t			 acme, beta, n = -1, id = -7;
@@ -315,7 +260,7 @@ test_accounts(void **state)
 static void
 test_credit_set(void **state)
 {
-	struct fx		*f = *state;
+	struct fixture		*f = *state;
 	struct store_account	 a;
 	int64_t			 acme;
 
@@ -333,7 +278,7 @@ test_credit_set(void **state)
 static void
 test_key_insert_lookup(void **state)
 {
-	struct fx		*f = *state;
+	struct fixture		*f = *state;
 	struct store_key	 k, before;
 	unsigned char		 h1[SECRET_HASH_LEN], h2[SECRET_HASH_LEN], h3[SECRET_HASH_LEN];
 	int64_t			 acme, beta, id1, id2, id = -7;
@@ -397,7 +342,7 @@ test_key_insert_lookup(void **state)
 static void
 test_key_set_status(void **state)
 {
-	struct fx		*f = *state;
+	struct fixture		*f = *state;
 	struct store_key	 k;
 	unsigned char		 h[SECRET_HASH_LEN];
 	int64_t			 acme, id;
@@ -428,7 +373,7 @@ last_used(struct store *st, const unsigned char h[SECRET_HASH_LEN])
 static void
 test_key_touch(void **state)
 {
-	struct fx	*f = *state;
+	struct fixture	*f = *state;
 	unsigned char	 h[SECRET_HASH_LEN];
 	int64_t		 acme, id;
 
@@ -481,7 +426,7 @@ collect_key(const struct store_key *k, void *arg)
 static void
 test_key_list(void **state)
 {
-	struct fx		*f = *state;
+	struct fixture		*f = *state;
 	struct keys_seen	 c;
 	unsigned char		 h[SECRET_HASH_LEN];
 	int64_t			 acme, beta, a1, a2, b1;
@@ -531,7 +476,7 @@ test_key_list(void **state)
 static void
 test_users(void **state)
 {
-	struct fx		*f = *state;
+	struct fixture		*f = *state;
 	struct store_user	 u, before;
 	int64_t			 acme, beta;
 	const char		*pw = "scrypt$14$8$1$c2FsdA==$aGFzaA==";
@@ -579,7 +524,7 @@ new_session(struct store *st, const char *plain, int64_t user_id, int64_t accoun
 static void
 test_sessions(void **state)
 {
-	struct fx		*f = *state;
+	struct fixture		*f = *state;
 	struct store_session	 s, before;
 	struct store_user	 u;
 	unsigned char		 h1[SECRET_HASH_LEN], h2[SECRET_HASH_LEN], h3[SECRET_HASH_LEN];
@@ -643,65 +588,10 @@ test_sessions(void **state)
 	assert_int_equal(store_session_purge(f->st, T0 + 1000, NULL), TSK_OK);
 }
 
-/* Read the whole file at path into a malloc'd buffer; a missing file reads as empty. */
-static unsigned char *
-slurp(const char *path, size_t *len)
-{
-	unsigned char	*buf;
-	FILE		*fp;
-	long		 n;
-
-	*len = 0;
-	fp = fopen(path, "rb");
-	if (fp == NULL)
-		return calloc(1, 1);
-	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
-	n = ftell(fp);
-	assert_true(n >= 0);
-	assert_int_equal(fseek(fp, 0, SEEK_SET), 0);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
-	fclose(fp);
-	*len = (size_t)n;
-	return buf;
-}
-
-/* memmem is a GNU extension; the build asks for POSIX only. */
-static int
-contains(const unsigned char *hay, size_t haylen, const void *needle, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; n <= haylen && i <= haylen - n; i++) {
-		if (memcmp(hay + i, needle, n) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-/* Is needle anywhere in the database file or its WAL? */
-static int
-on_disk(const struct fx *f, const void *needle, size_t n)
-{
-	unsigned char	*db, *wal;
-	size_t		 dblen, wallen;
-	char		 walpath[256];
-	int		 found;
-
-	snprintf(walpath, sizeof(walpath), "%s-wal", f->path);
-	db = slurp(f->path, &dblen);
-	wal = slurp(walpath, &wallen);
-	found = contains(db, dblen, needle, n) || contains(wal, wallen, needle, n);
-	free(db);
-	free(wal);
-	return found;
-}
-
 static void
 test_no_plain_credentials_on_disk(void **state)
 {
-	struct fx		*f = *state;
+	struct fixture		*f = *state;
 	struct store_user	 u;
 	unsigned char		 hk[SECRET_HASH_LEN], hs[SECRET_HASH_LEN];
 	static const char	 key[] = "tsk_live_PLAINMARKERzq7Xv93kLmN0pRsT";
@@ -718,34 +608,35 @@ test_no_plain_credentials_on_disk(void **state)
 	f->st = NULL;
 
 	/* The search works: what was stored is found... */
-	assert_true(on_disk(f, "acme-visible-account", 20));
-	assert_true(on_disk(f, hk, sizeof(hk)));
-	assert_true(on_disk(f, hs, sizeof(hs)));
+	assert_true(fixture_db_has(f->path, "acme-visible-account", 20));
+	assert_true(fixture_db_has(f->path, hk, sizeof(hk)));
+	assert_true(fixture_db_has(f->path, hs, sizeof(hs)));
 	/* ...and the credentials, only ever hashed, are not (the key's display prefix is). */
-	assert_false(on_disk(f, key, strlen(key)));
-	assert_false(on_disk(f, "PLAINMARKERzq7Xv93kLmN0pRsT", 27));
-	assert_false(on_disk(f, sess, strlen(sess)));
-	assert_false(on_disk(f, "7a9c-4b2d-8e3f", 14));
+	assert_false(fixture_db_has(f->path, key, strlen(key)));
+	assert_false(fixture_db_has(f->path, "PLAINMARKERzq7Xv93kLmN0pRsT", 27));
+	assert_false(fixture_db_has(f->path, sess, strlen(sess)));
+	assert_false(fixture_db_has(f->path, "7a9c-4b2d-8e3f", 14));
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_open_creates_schema, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reopen_idempotent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_open_missing_dir, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_accounts, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_credit_set, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_key_insert_lookup, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_key_set_status, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_key_touch, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_key_list, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_users, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_plain_credentials_on_disk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_creates_schema, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_reopen_idempotent, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_not_a_database, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_open_missing_dir, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_accounts, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_credit_set, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_key_insert_lookup, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_key_set_status, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_key_touch, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_key_list, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_users, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_sessions, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_no_plain_credentials_on_disk, setup,
+		    fixture_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

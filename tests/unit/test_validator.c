@@ -4,7 +4,6 @@
  * directory per test, set up through admin.c and login.c as the CLI and front ends do. Times
  * are explicit `now` values, never the clock.
  */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,11 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "fixture.h"
 #include "admin.h"
 #include "login.h"
 #include "secret.h"
@@ -31,9 +30,7 @@
 static const char unknown_guid[] = "0f8fad5b-d9cb-469f-a165-70867728950e";
 
 struct fx {
-	char			 dir[64];
-	char			 path[128];
-	struct store		*st;
+	struct fixture		 db;		/* first member: see fixture.h */
 	struct validator_policy	 pol;
 	int64_t			 acme;		/* credit 10 */
 	int64_t			 broke;		/* credit 0 */
@@ -42,26 +39,7 @@ struct fx {
 	char			 broke_key[SECRET_KEY_MAX];
 	int64_t			 broke_key_id;
 };
-
-static void
-rm_tree(const char *dir)
-{
-	char		 p[512];
-	DIR		*d;
-	struct dirent	*e;
-
-	d = opendir(dir);
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		unlink(p);
-	}
-	closedir(d);
-	rmdir(dir);
-}
+_Static_assert(offsetof(struct fx, db) == 0, "struct fixture must come first");
 
 static int
 create_key(struct store *st, const char *account, int64_t expires_at, char *key, int64_t *id)
@@ -75,47 +53,23 @@ create_key(struct store *st, const char *account, int64_t expires_at, char *key,
 	return admin_key_create(st, &spec, T0, key, id) == TSK_OK ? 0 : -1;
 }
 
-static int	teardown(void **);
-
 static int
 setup(void **state)
 {
 	struct fx	*f;
 
-	f = calloc(1, sizeof(*f));
-	if (f == NULL)
+	if (fixture_setup(state, sizeof(*f), "validator") != 0)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/tsk_validator_XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
-		free(f);
-		return -1;
-	}
-	*state = f;
-	snprintf(f->path, sizeof(f->path), "%s/tskey.db", f->dir);
+	f = *state;
 	f->pol.session_idle = IDLE;
 	f->pol.touch_slack = SLACK;
-	if (store_open(f->path, &f->st) != TSK_OK ||
-	    admin_account_create(f->st, "acme", 10, T0, &f->acme) != TSK_OK ||
-	    admin_account_create(f->st, "broke", 0, T0, &f->broke) != TSK_OK ||
-	    create_key(f->st, "acme", 0, f->key, &f->key_id) != 0 ||
-	    create_key(f->st, "broke", 0, f->broke_key, &f->broke_key_id) != 0) {
-		teardown(state);	/* cmocka skips teardown when setup fails */
-		*state = NULL;
+	if (admin_account_create(f->db.st, "acme", 10, T0, &f->acme) != TSK_OK ||
+	    admin_account_create(f->db.st, "broke", 0, T0, &f->broke) != TSK_OK ||
+	    create_key(f->db.st, "acme", 0, f->key, &f->key_id) != 0 ||
+	    create_key(f->db.st, "broke", 0, f->broke_key, &f->broke_key_id) != 0) {
+		fixture_teardown(state);	/* cmocka skips teardown when setup fails */
 		return -1;
 	}
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx	*f = *state;
-
-	if (f == NULL)
-		return 0;
-	store_close(f->st);
-	rm_tree(f->dir);
-	free(f);
 	return 0;
 }
 
@@ -144,7 +98,7 @@ static enum tsk_verdict
 check(const struct fx *f, const char *cred, int64_t now, int needs_credit,
     struct tsk_principal *p)
 {
-	return check_at(f, f->st, cred, strlen(cred), now, needs_credit, p);
+	return check_at(f, f->db.st, cred, strlen(cred), now, needs_credit, p);
 }
 
 static void
@@ -162,7 +116,8 @@ login(struct fx *f, const char *user, int64_t now, char key[SECRET_SESSION_LEN +
 {
 	struct tsk_principal	p;
 
-	assert_int_equal(login_start(f->st, user, "correct horse", now, IDLE, key, &p), LOGIN_OK);
+	assert_int_equal(login_start(f->db.st, user, "correct horse", now, IDLE, key, &p),
+	    LOGIN_OK);
 }
 
 static void
@@ -171,7 +126,7 @@ test_missing(void **state)
 	struct fx		*f = *state;
 	struct tsk_principal	 p;
 
-	assert_int_equal(check_at(f, f->st, NULL, 5, T0, 0, &p), TSK_VERDICT_MISSING);
+	assert_int_equal(check_at(f, f->db.st, NULL, 5, T0, 0, &p), TSK_VERDICT_MISSING);
 	assert_zero_principal(&p);
 	assert_int_equal(check(f, "", T0, 0, &p), TSK_VERDICT_MISSING);
 	assert_zero_principal(&p);
@@ -207,7 +162,7 @@ test_key_ok(void **state)
 
 	/* The use was recorded. */
 	secret_hash(f->key, strlen(f->key), h);
-	assert_int_equal(store_key_by_hash(f->st, h, &k), TSK_OK);
+	assert_int_equal(store_key_by_hash(f->db.st, h, &k), TSK_OK);
 	assert_int_equal(k.last_used_at, T0 + 10);
 
 	/* The other key is another principal. */
@@ -230,7 +185,7 @@ test_key_whitespace_and_length(void **state)
 
 	/* The credential is len bytes, not a C string: what follows it does not count. */
 	snprintf(buf, sizeof(buf), "%sTRAILING", f->key);
-	assert_int_equal(check_at(f, f->st, buf, n, T0, 0, &p), TSK_VERDICT_OK);
+	assert_int_equal(check_at(f, f->db.st, buf, n, T0, 0, &p), TSK_VERDICT_OK);
 	assert_int_equal(p.key_id, f->key_id);
 	/* ...and when it does count, the key is no longer that key. */
 	assert_int_equal(check(f, buf, T0, 0, &p), TSK_VERDICT_INVALID);
@@ -311,14 +266,14 @@ test_control_characters(void **state)
 	/* A valid key followed by a NUL that len covers is not that key. */
 	memset(buf, 0, sizeof(buf));
 	memcpy(buf, f->key, n);
-	assert_int_equal(check_at(f, f->st, buf, n + 1, T0, 0, &p), TSK_VERDICT_INVALID);
+	assert_int_equal(check_at(f, f->db.st, buf, n + 1, T0, 0, &p), TSK_VERDICT_INVALID);
 	assert_zero_principal(&p);
 	memcpy(buf + n + 1, "tail", 4);
-	assert_int_equal(check_at(f, f->st, buf, n + 5, T0, 0, &p), TSK_VERDICT_INVALID);
+	assert_int_equal(check_at(f, f->db.st, buf, n + 5, T0, 0, &p), TSK_VERDICT_INVALID);
 	/* A NUL inside: a C-string reading would see a short prefix, the validator sees all. */
 	memcpy(buf, f->key, n + 1);
 	buf[20] = '\0';
-	assert_int_equal(check_at(f, f->st, buf, n, T0, 0, &p), TSK_VERDICT_INVALID);
+	assert_int_equal(check_at(f, f->db.st, buf, n, T0, 0, &p), TSK_VERDICT_INVALID);
 	assert_int_equal(check_at(f, NULL, buf, n, T0, 0, &p), TSK_VERDICT_INVALID);
 	/* A NUL leading a GUID-shaped credential. */
 	memset(buf, 0, sizeof(buf));
@@ -334,7 +289,7 @@ test_revoked(void **state)
 	struct tsk_principal	 p;
 
 	assert_int_equal(check(f, f->key, T0, 0, &p), TSK_VERDICT_OK);
-	assert_int_equal(admin_key_revoke(f->st, f->key_id), TSK_OK);
+	assert_int_equal(admin_key_revoke(f->db.st, f->key_id), TSK_OK);
 	assert_int_equal(check(f, f->key, T0 + 1, 0, &p), TSK_VERDICT_DISABLED);
 	/* A refusal names who was refused, for the log. */
 	assert_int_equal(p.key_id, f->key_id);
@@ -353,7 +308,7 @@ test_expired(void **state)
 	char			 key[SECRET_KEY_MAX];
 	int64_t			 id;
 
-	assert_int_equal(create_key(f->st, "acme", T0 + 3600, key, &id), 0);
+	assert_int_equal(create_key(f->db.st, "acme", T0 + 3600, key, &id), 0);
 	assert_int_equal(check(f, key, T0 + 100, 0, &p), TSK_VERDICT_OK);
 	assert_int_equal(p.expires_at, T0 + 3600);
 	assert_int_equal(check(f, key, T0 + 3599, 0, &p), TSK_VERDICT_OK);
@@ -381,11 +336,11 @@ test_credit(void **state)
 	assert_int_equal(p.credit, 0);
 
 	/* The balance is read at each check, not when the key was made. */
-	assert_int_equal(admin_credit_set(f->st, "acme", 0), TSK_OK);
+	assert_int_equal(admin_credit_set(f->db.st, "acme", 0), TSK_OK);
 	assert_int_equal(check(f, f->key, T0, 1, &p), TSK_VERDICT_NO_CREDIT);
-	assert_int_equal(admin_credit_set(f->st, "acme", -5), TSK_OK);
+	assert_int_equal(admin_credit_set(f->db.st, "acme", -5), TSK_OK);
 	assert_int_equal(check(f, f->key, T0, 1, &p), TSK_VERDICT_NO_CREDIT);
-	assert_int_equal(admin_credit_set(f->st, "broke", 1), TSK_OK);
+	assert_int_equal(admin_credit_set(f->db.st, "broke", 1), TSK_OK);
 	assert_int_equal(check(f, f->broke_key, T0, 1, &p), TSK_VERDICT_OK);
 	assert_int_equal(p.credit, 1);
 }
@@ -398,7 +353,7 @@ test_session(void **state)
 	char			 key[SECRET_SESSION_LEN + 1], buf[64];
 	int64_t			 sid;
 
-	assert_int_equal(admin_user_create(f->st, "acme", "alice", "correct horse", T0), TSK_OK);
+	assert_int_equal(admin_user_create(f->db.st, "acme", "alice", "correct horse", T0), TSK_OK);
 	login(f, "alice", T0, key);
 
 	assert_int_equal(check(f, key, T0 + 10, 0, &p), TSK_VERDICT_OK);
@@ -420,7 +375,7 @@ test_session(void **state)
 	assert_int_equal(check(f, key, T0 + 20, 1, &p), TSK_VERDICT_OK);
 
 	/* A session of an account without credit is refused for metered operations only. */
-	assert_int_equal(admin_user_create(f->st, "broke", "bob", "correct horse", T0), TSK_OK);
+	assert_int_equal(admin_user_create(f->db.st, "broke", "bob", "correct horse", T0), TSK_OK);
 	login(f, "bob", T0, key);
 	assert_int_equal(check(f, key, T0 + 10, 0, &p), TSK_VERDICT_OK);
 	assert_string_equal(p.account, "broke");
@@ -435,7 +390,7 @@ test_session_idle(void **state)
 	struct tsk_principal	 p;
 	char			 key[SECRET_SESSION_LEN + 1];
 
-	assert_int_equal(admin_user_create(f->st, "acme", "alice", "correct horse", T0), TSK_OK);
+	assert_int_equal(admin_user_create(f->db.st, "acme", "alice", "correct horse", T0), TSK_OK);
 	login(f, "alice", T0, key);
 	assert_int_equal(check(f, key, T0 + IDLE + 1, 0, &p), TSK_VERDICT_EXPIRED);
 	assert_string_equal(p.user, "alice");
@@ -456,10 +411,10 @@ test_logout(void **state)
 	struct tsk_principal	 p;
 	char			 key[SECRET_SESSION_LEN + 1];
 
-	assert_int_equal(admin_user_create(f->st, "acme", "alice", "correct horse", T0), TSK_OK);
+	assert_int_equal(admin_user_create(f->db.st, "acme", "alice", "correct horse", T0), TSK_OK);
 	login(f, "alice", T0, key);
 	assert_int_equal(check(f, key, T0 + 5, 0, &p), TSK_VERDICT_OK);
-	assert_int_equal(login_end(f->st, &p), TSK_OK);
+	assert_int_equal(login_end(f->db.st, &p), TSK_OK);
 	assert_int_equal(check(f, key, T0 + 6, 0, &p), TSK_VERDICT_INVALID);
 	assert_zero_principal(&p);
 }
@@ -486,7 +441,7 @@ test_store_error_key(void **state)
 	 * The store's prepared statements survive; on their next step sqlite sees the schema
 	 * change, re-prepares, and fails ("no such table"). That is a store error, not "unknown".
 	 */
-	sql_exec(f->path, "DROP TABLE keys");
+	sql_exec(f->db.path, "DROP TABLE keys");
 	assert_int_equal(check(f, f->key, T0, 0, &p), TSK_VERDICT_ERROR);
 	assert_zero_principal(&p);
 	assert_int_equal(check(f, unknown_guid, T0, 0, &p), TSK_VERDICT_ERROR);
@@ -502,7 +457,7 @@ test_store_error_account(void **state)
 	struct tsk_principal	 p;
 
 	/* The key row is there but its account cannot be read: fail closed, not OK. */
-	sql_exec(f->path, "DROP TABLE accounts");
+	sql_exec(f->db.path, "DROP TABLE accounts");
 	assert_int_equal(check(f, f->key, T0, 1, &p), TSK_VERDICT_ERROR);
 	assert_zero_principal(&p);
 	assert_int_equal(check(f, f->key, T0, 0, &p), TSK_VERDICT_ERROR);
@@ -516,7 +471,7 @@ test_store_error_session(void **state)
 	struct tsk_principal	 p;
 
 	/* Not a key, so the session lookup decides, and it fails. */
-	sql_exec(f->path, "DROP TABLE sessions");
+	sql_exec(f->db.path, "DROP TABLE sessions");
 	assert_int_equal(check(f, unknown_guid, T0, 0, &p), TSK_VERDICT_ERROR);
 	assert_zero_principal(&p);
 	/* Keys do not need the sessions table. */
@@ -594,22 +549,23 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_key_ok, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_key_whitespace_and_length, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_key_ok, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_key_whitespace_and_length, setup,
+		    fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_unknown, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_checksum_never_reaches_store, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_control_characters, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_revoked, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_expired, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_credit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_session, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_session_idle, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_logout, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_error_key, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_error_account, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_error_session, setup, teardown),
+		    fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_control_characters, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_revoked, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_expired, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_credit, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_session, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_session_idle, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_logout, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_store_error_key, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_store_error_account, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_store_error_session, setup, fixture_teardown),
 		cmocka_unit_test(test_trim),
 		cmocka_unit_test(test_verdict_strings),
 	};

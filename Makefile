@@ -83,7 +83,8 @@ $(BUILD)/wsdl_blob.o: $(WSDL_C)
 
 $(BUILD)/%.o: src/%.c $(wildcard src/*.h) $(GEN_HDR)
 	@mkdir -p $(BUILD)
-	$(CC) $(CFLAGS_ALL) $(WARN) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS_ALL) $(WARN) -c -o $@ $<
 
 $(BUILD)/libtskey.a: $(OBJ) $(GEN_OBJ)
 	rm -f $@ && ar rcs $@ $^
@@ -94,7 +95,8 @@ $(BIN): $(BUILD)/main.o $(BUILD)/libtskey.a
 # libgsoap calls back into the generated serializers: link them whole, not from the archive.
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/fixture.h $(GEN_OBJ) $(BUILD)/libtskey.a $(wildcard src/*.h)
 	@mkdir -p $(BUILD)/tests
-	$(CC) $(CFLAGS_ALL) $(WARN) -Wno-missing-prototypes -o $@ $< $(GEN_OBJ) $(BUILD)/libtskey.a $(LDLIBS) $(LDSAN) -lcmocka
+	@echo "  CCLD    $@"
+	@$(CC) $(CFLAGS_ALL) $(WARN) -Wno-missing-prototypes -o $@ $< $(GEN_OBJ) $(BUILD)/libtskey.a $(LDLIBS) $(LDSAN) -lcmocka
 
 run: all
 	./$(BIN) --db $(DB) serve --listen $(LISTEN)

@@ -27,6 +27,30 @@ config_defaults(struct config *cfg)
 	cfg->session_idle = 4 * 3600;	/* TrackRoad's legacy docs: 4 hours after the last call */
 	cfg->touch_slack = 60;
 	cfg->demo = 1;
+	cfg->max_active_keys = 100;	/* TrackVia's limit */
+	cfg->api_user_login = 1;
+	cfg->usage_flush_ms = 1000;
+	cfg->rate_max_keys = 100000;
+	for (int i = 0; i < TSK_OP__COUNT; i++)
+		cfg->op_cost[i] = ops_info((enum tsk_op)i)->cost;
+}
+
+int
+config_cost_parse(struct config *cfg, const char *spec)
+{
+	char		 name[32], *end;
+	const char	*eq = strchr(spec, '=');
+	enum tsk_op	 op;
+	long long	 v;
+
+	if (eq == NULL || (size_t)(eq - spec) >= sizeof(name) || eq[1] < '0' || eq[1] > '9')
+		return -1;
+	snprintf(name, sizeof(name), "%.*s", (int)(eq - spec), spec);
+	v = strtoll(eq + 1, &end, 10);
+	if (*end != '\0' || v < 0 || v > 1000000 || ops_by_name(name, &op) != 0)
+		return -1;
+	cfg->op_cost[op] = v;
+	return 0;
 }
 
 int

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ops.h"
+
 struct config {
 	char	db_path[1024];
 	char	listen_host[256];
@@ -21,9 +23,19 @@ struct config {
 	int64_t	session_idle;	/* Login sessions expire after this many idle seconds */
 	int64_t	touch_slack;	/* last-used times are written at most this often, in seconds */
 	int	demo;		/* on first start with an empty store, create a demo account */
+	int	max_active_keys;/* usable keys an account may hold; 0 = no limit */
+	int	uniform_errors;	/* one 401 UNAUTHORIZED for every "who are you" refusal */
+	int	api_user_login;	/* may API users use the legacy Login? */
+	int64_t	password_max_age;	/* seconds a person's password lasts; 0 = for ever */
+	int	usage_flush_ms;	/* last-used times reach the store at least this often */
+	int	rate_max_keys;	/* keys with rate limits tracked in memory */
+	int64_t	op_cost[TSK_OP__COUNT];	/* credits per call, by operation */
 };
 
 void	config_defaults(struct config *cfg);
+
+/* Parse "OPERATION=CREDITS" (see ops.h) into cfg. 0 on success, -1 if malformed. */
+int	config_cost_parse(struct config *cfg, const char *spec);
 
 /* Parse "HOST:PORT", "[V6]:PORT" or ":PORT" into cfg. 0 on success, -1 if malformed. */
 int	config_listen_parse(struct config *cfg, const char *spec);

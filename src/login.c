@@ -9,13 +9,14 @@
 #include "validator.h"
 
 enum login_result
-login_start(struct store *st, const char *user, const char *password, int64_t now,
-    int64_t idle, char key_out[SECRET_SESSION_LEN + 1], struct tsk_principal *out)
+login_start(struct store *st, const struct login_policy *lp, const char *user,
+    const char *password, int64_t now, char key_out[SECRET_SESSION_LEN + 1],
+    struct tsk_principal *out)
 {
 	struct store_user	u;
 	unsigned char		hash[SECRET_HASH_LEN];
 	char			key[SECRET_SESSION_LEN + 1];
-	struct validator_policy	pol = { idle, idle };
+	struct validator_policy	pol;
 	struct validator_req	vr;
 	enum tsk_status		rc;
 	int			ok;
@@ -42,7 +43,13 @@ login_start(struct store *st, const char *user, const char *password, int64_t no
 	}
 	if (ok == 0)
 		return LOGIN_FAILED;
-	(void)store_session_purge(st, now - idle, NULL);
+	if (u.kind == STORE_USER_API && !lp->api_user_login)
+		return LOGIN_NOT_ALLOWED;
+	/* API users are service accounts: their passwords do not age. */
+	if (u.kind != STORE_USER_API && lp->password_max_age > 0 &&
+	    now - u.password_changed_at >= lp->password_max_age)
+		return LOGIN_PASSWORD_EXPIRED;
+	(void)store_session_purge(st, now - lp->idle, NULL);
 	if (secret_session_new(key) != 0)
 		return LOGIN_ERROR;
 	secret_hash(key, strlen(key), hash);
@@ -54,6 +61,9 @@ login_start(struct store *st, const char *user, const char *password, int64_t no
 	 * Describe the new session exactly as the validator will on its next use: ask it. A
 	 * session we cannot read back is no session (fail closed).
 	 */
+	memset(&pol, 0, sizeof(pol));
+	pol.session_idle = lp->idle;
+	pol.touch_slack = lp->idle;
 	memset(&vr, 0, sizeof(vr));
 	vr.credential = key;
 	vr.len = strlen(key);
@@ -82,4 +92,55 @@ login_end(struct store *st, const struct tsk_principal *p)
 	rc = store_session_delete(st, p->session_id);
 	/* Two Logouts racing: the session is gone either way. */
 	return rc == TSK_NOT_FOUND ? TSK_OK : rc;
+}
+
+enum tsk_verdict
+login_verdict(enum login_result lr)
+{
+	switch (lr) {
+	case LOGIN_OK:
+		return TSK_VERDICT_OK;
+	case LOGIN_FAILED:
+		return TSK_VERDICT_INVALID;
+	case LOGIN_PASSWORD_EXPIRED:
+		return TSK_VERDICT_EXPIRED;
+	case LOGIN_NOT_ALLOWED:
+		return TSK_VERDICT_INSUFFICIENT_SCOPE;
+	default:
+		return TSK_VERDICT_ERROR;
+	}
+}
+
+const char *
+login_message(enum login_result lr)
+{
+	switch (lr) {
+	case LOGIN_OK:
+		return "Success";
+	case LOGIN_FAILED:
+		return "Invalid user name or password";
+	case LOGIN_PASSWORD_EXPIRED:
+		return "The password has expired; ask an administrator to set a new one";
+	case LOGIN_NOT_ALLOWED:
+		return "API users cannot use Login; use an API key";
+	default:
+		return "Login is unavailable; try again later";
+	}
+}
+
+const char *
+login_code(enum login_result lr)
+{
+	switch (lr) {
+	case LOGIN_OK:
+		return "OK";
+	case LOGIN_FAILED:
+		return "INVALID";
+	case LOGIN_PASSWORD_EXPIRED:
+		return "PASSWORD_EXPIRED";
+	case LOGIN_NOT_ALLOWED:
+		return "LOGIN_NOT_ALLOWED";
+	default:
+		return "UNAVAILABLE";
+	}
 }

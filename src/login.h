@@ -17,17 +17,32 @@ enum login_result {
 	LOGIN_ERROR = 0,	/* store or crypto failure: no session (fail closed) */
 	LOGIN_OK,
 	LOGIN_FAILED,		/* unknown user or wrong password: the caller cannot tell which */
+	LOGIN_PASSWORD_EXPIRED,	/* right password, older than the configured maximum age */
+	LOGIN_NOT_ALLOWED,	/* right password, but an API user and Login is off for them */
+};
+
+struct login_policy {
+	int64_t	idle;			/* session idle lifetime, seconds */
+	int	api_user_login;		/* may API users log in? */
+	int64_t	password_max_age;	/* seconds; 0 = passwords do not expire */
 };
 
 /*
  * Check user/password and open a session. On LOGIN_OK key_out holds the new session key
- * (the caller sends it once and wipes it) and *out the principal; otherwise *out is zeroed. An unknown user costs the
- * same password-hashing time as a wrong password. idle is the session idle lifetime, used
- * to purge sessions that ran out.
+ * (the caller sends it once and wipes it) and *out the principal; otherwise *out is zeroed.
+ * An unknown user costs the same password-hashing time as a wrong password, and the
+ * expiry / API-user refusals come only after the password was right, so none of them tells
+ * a stranger that a user exists. Sessions idle beyond lp->idle are purged on the way.
  */
-enum login_result	login_start(struct store *st, const char *user, const char *password,
-			    int64_t now, int64_t idle, char key_out[SECRET_SESSION_LEN + 1],
-			    struct tsk_principal *out);
+enum login_result	login_start(struct store *st, const struct login_policy *lp,
+			    const char *user, const char *password, int64_t now,
+			    char key_out[SECRET_SESSION_LEN + 1], struct tsk_principal *out);
+
+/* The verdict a Login outcome is logged as, and the sentence a refused Login is told. */
+enum tsk_verdict	login_verdict(enum login_result lr);
+const char		*login_message(enum login_result lr);
+/* The machine-readable code of a refused Login (REST "code"). */
+const char		*login_code(enum login_result lr);
 
 /* End the session p (from validator_check). A key principal has nothing to end: TSK_OK. */
 enum tsk_status		login_end(struct store *st, const struct tsk_principal *p);

@@ -12,15 +12,20 @@
 #include <time.h>
 
 #include "config.h"
+#include "login.h"
+#include "ops.h"
 #include "secret.h"
 #include "storepool.h"
 #include "tsk.h"
 #include "validator.h"
 
+struct soap;
+
 struct request {
 	/* set once per connection */
 	const struct config		*cfg;
 	const struct validator_policy	*policy;
+	const struct login_policy	*login;
 	struct storepool		*pool;
 	char				 client[64];	/* peer address */
 	int				 port;		/* the port the server listens on */
@@ -37,8 +42,9 @@ struct request {
 	enum tsk_verdict verdict;
 	int64_t		 key_id;
 	int64_t		 account_id;
+	int64_t		 retry_after;	/* RATE_LIMITED: seconds, for Retry-After */
 	struct store	*store;		/* borrowed lazily, returned by the server */
-	char		 extra_hdr[128];/* response headers gSOAP adds (X-Request-Id) */
+	char		 extra_hdr[512];/* response headers gSOAP adds (X-Request-Id, ...) */
 };
 
 /*
@@ -50,5 +56,20 @@ struct store	*request_store(struct request *r);
 /* Note the verdict and principal of this request for the log line. */
 void		 request_note(struct request *r, enum tsk_verdict v,
 		    const struct tsk_principal *p);
+
+/*
+ * Ask the validator about credential (NUL-terminated; NULL = none presented) for operation op
+ * on channel, with the operation's scope and configured cost; note the outcome. The one way
+ * both front ends authenticate.
+ */
+enum tsk_verdict request_authenticate(struct request *r, const char *credential,
+		    enum tsk_channel channel, enum tsk_op op, struct tsk_principal *p);
+
+/* What the caller is told about v (uniform errors applied). */
+void		 request_answer(const struct request *r, enum tsk_verdict v,
+		    struct validator_answer *out);
+
+/* Add a response header line ("Name: value") to those gSOAP sends with this response. */
+void		 request_add_header(struct request *r, struct soap *soap, const char *line);
 
 #endif

@@ -23,6 +23,9 @@
 
 #include "TrackServiceSoap.nsmap"
 #include "log.h"
+#include "ratelimit.h"
+#include "usage.h"
+#include "reply.h"
 #include "rest.h"
 #include "soapH.h"
 
@@ -36,6 +39,8 @@ struct server {
 	const struct config	*cfg;
 	struct storepool	*pool;
 	struct validator_policy	 policy;
+	struct login_policy	 login;
+	pthread_t		 flusher;	/* writes batched key usage to the store */
 	struct soap		*master;
 	int			 port;		/* the port bound (cfg may say 0) */
 	/* gSOAP's own hooks, which ours wrap; read-only once serving */
@@ -64,30 +69,12 @@ conn_of(struct soap *soap)
 	return (struct conn *)soap->user;
 }
 
-struct store *
-request_store(struct request *r)
-{
-	if (r->store == NULL)
-		r->store = storepool_get(r->pool, STORE_WAIT_MS);
-	return r->store;
-}
-
-void
-request_note(struct request *r, enum tsk_verdict v, const struct tsk_principal *p)
-{
-	r->verdict = v;
-	r->verdict_set = 1;
-	if (p != NULL) {
-		r->key_id = p->key_id;
-		r->account_id = p->account_id;
-	}
-}
-
 /* After the request line and headers: route, and name the request in the response. */
 static int
 hook_parse(struct soap *soap)
 {
 	struct conn	*c = conn_of(soap);
+	char		 line[64];
 	int		 err;
 
 	err = c->srv->fparse(soap);
@@ -105,8 +92,9 @@ hook_parse(struct soap *soap)
 	/* A declared body over the limit is refused before a byte of it is read, on any path. */
 	if (soap->length > c->srv->cfg->max_body)
 		soap->fform = rest_too_large;
-	snprintf(c->req.extra_hdr, sizeof(c->req.extra_hdr), "X-Request-Id: %s", c->req.id);
-	soap->http_extra_header = c->req.extra_hdr;
+	c->req.extra_hdr[0] = '\0';
+	snprintf(line, sizeof(line), "X-Request-Id: %s", c->req.id);
+	request_add_header(&c->req, soap, line);
 	return SOAP_OK;
 }
 
@@ -156,7 +144,7 @@ request_begin(struct conn *c)
 	r->status = 0;
 	r->verdict_set = 0;
 	r->verdict = TSK_VERDICT_ERROR;
-	r->key_id = r->account_id = 0;
+	r->key_id = r->account_id = r->retry_after = 0;
 	r->store = NULL;
 	c->seen = 0;
 	c->method = 0;
@@ -216,7 +204,7 @@ conn_serve(struct conn *c)
 				 * body as the next request.
 				 */
 				soap->keep_alive = 0;
-				rest_send_error(soap, &c->req, 400, "BAD_REQUEST",
+				reply_error(soap, &c->req, 400, "BAD_REQUEST",
 				    "The request body is not a SOAP envelope");
 				served = 0;
 			}
@@ -306,6 +294,7 @@ conn_start(struct server *srv)
 	c->srv = srv;
 	c->req.cfg = srv->cfg;
 	c->req.policy = &srv->policy;
+	c->req.login = &srv->login;
 	c->req.pool = srv->pool;
 	c->req.port = srv->port;
 	snprintf(c->req.client, sizeof(c->req.client), "%.63s", c->soap->host);
@@ -383,6 +372,48 @@ drain(struct server *srv)
 	return left;
 }
 
+static void
+flush_usage(struct server *srv)
+{
+	struct store	*st;
+
+	if (usage_pending(srv->policy.usage) == 0)
+		return;
+	st = storepool_get(srv->pool, 5000);
+	if (st == NULL)
+		return;	/* kept for the next round */
+	(void)usage_flush(srv->policy.usage, st);
+	storepool_put(srv->pool, st);
+}
+
+/*
+ * Last-used times and use counts reach the store every usage_flush_ms (the staleness bound),
+ * and once more when the server stops, after the connections are drained.
+ */
+static void *
+flusher_main(void *arg)
+{
+	struct server	*srv = arg;
+	struct timespec	 tick = { 0, 50 * 1000000L };
+	int		 waited = 0;
+
+	while (!atomic_load(&srv->stopping)) {
+		nanosleep(&tick, NULL);
+		waited += 50;
+		if (waited >= srv->cfg->usage_flush_ms) {
+			flush_usage(srv);
+			waited = 0;
+		}
+	}
+	/* Wait for the workers: uses noted while draining must be written too. */
+	pthread_mutex_lock(&srv->mu);
+	while (srv->nconns > 0)
+		pthread_cond_wait(&srv->drained, &srv->mu);
+	pthread_mutex_unlock(&srv->mu);
+	flush_usage(srv);
+	return NULL;
+}
+
 /* The port the listening socket got (the configured one, unless that was 0). */
 static int
 bound_port(SOAP_SOCKET s, int fallback)
@@ -419,13 +450,21 @@ server_run(const struct config *cfg, struct storepool *pool, server_ready_fn rea
 	struct server	 srv;
 	pthread_t	 sigthr;
 	sigset_t	 set;
-	int		 rc = -1;
+	int		 rc = -1, flushing = 0;
 
 	memset(&srv, 0, sizeof(srv));
 	srv.cfg = cfg;
 	srv.pool = pool;
 	srv.policy.session_idle = cfg->session_idle;
 	srv.policy.touch_slack = cfg->touch_slack;
+	srv.policy.uniform_errors = cfg->uniform_errors;
+	srv.login.idle = cfg->session_idle;
+	srv.login.api_user_login = cfg->api_user_login;
+	srv.login.password_max_age = cfg->password_max_age;
+	srv.policy.rl = ratelimit_new(cfg->rate_max_keys);
+	srv.policy.usage = usage_new();
+	if (srv.policy.rl == NULL || srv.policy.usage == NULL)
+		goto out;
 	pthread_mutex_init(&srv.mu, NULL);
 	pthread_cond_init(&srv.drained, NULL);
 	/* Signals go to one thread that sets the stop flag; workers never see them. */
@@ -449,6 +488,11 @@ server_run(const struct config *cfg, struct storepool *pool, server_ready_fn rea
 		goto out;
 	}
 	pthread_detach(sigthr);
+	if (pthread_create(&srv.flusher, NULL, flusher_main, &srv) != 0) {
+		log_warnx("cannot start the usage flusher");
+		goto out;
+	}
+	flushing = 1;
 	srv.port = bound_port(srv.master->master, cfg->listen_port);
 	if (ready != NULL)
 		ready(cfg, srv.port, arg);
@@ -459,7 +503,14 @@ server_run(const struct config *cfg, struct storepool *pool, server_ready_fn rea
 			log_debug("accept: error %d", srv.master->errnum);
 	}
 	rc = drain(&srv) == 0 ? 0 : 1;
+	if (rc == 1)
+		return rc;	/* connections still run: leave what they use alone */
 out:
+	if (flushing) {
+		pthread_join(srv.flusher, NULL);	/* it flushes once more on its way out */
+	}
+	ratelimit_free(srv.policy.rl);
+	usage_free(srv.policy.usage);
 	if (srv.master != NULL) {
 		soap_destroy(srv.master);
 		soap_end(srv.master);

@@ -29,20 +29,29 @@ req_of(struct soap *soap)
 
 /*
  * A refusal as a fault: Client/Sender for the caller's fault, Server/Receiver when we could not
- * decide. The detail carries the machine-readable code, the same as REST's JSON "code".
+ * decide. The detail carries the machine-readable code, the same as REST's JSON "code", and for
+ * a rate limit the seconds to wait, also sent as an HTTP Retry-After header.
  */
 static int
 verdict_fault(struct soap *soap, struct request *r, enum tsk_verdict v)
 {
-	char		 detail[384], msg[192];
-	int		 status = validator_http_status(v);
-	const char	*kind;
+	struct validator_answer	 a;
+	char			 detail[448], msg[192], retry[64] = "", line[48];
+	const char		*kind;
 
-	kind = status == 401 ? "Unauthorized" : status == 403 ? "Forbidden" : "Unavailable";
-	snprintf(msg, sizeof(msg), "%s: %s", kind, validator_message(v));
+	request_answer(r, v, &a);
+	kind = a.status == 401 ? "Unauthorized" : a.status == 403 ? "Forbidden" :
+	    a.status == 429 ? "Too Many Requests" : "Unavailable";
+	snprintf(msg, sizeof(msg), "%s: %s", kind, a.message);
+	if (v == TSK_VERDICT_RATE_LIMITED) {
+		snprintf(retry, sizeof(retry), "<RetryAfter>%lld</RetryAfter>",
+		    (long long)r->retry_after);
+		snprintf(line, sizeof(line), "Retry-After: %lld", (long long)r->retry_after);
+		request_add_header(r, soap, line);
+	}
 	snprintf(detail, sizeof(detail),
 	    "<AuthFault xmlns=\"" TR_NS "\"><Code>%s</Code><Status>%d</Status>"
-	    "<RequestId>%s</RequestId></AuthFault>", validator_code(v), status, r->id);
+	    "<RequestId>%s</RequestId>%s</AuthFault>", a.code, a.status, r->id, retry);
 	/* soap_sender_fault keeps soap->header: without this the SessionID goes back out. */
 	soap->header = NULL;
 	if (v == TSK_VERDICT_ERROR)
@@ -51,24 +60,13 @@ verdict_fault(struct soap *soap, struct request *r, enum tsk_verdict v)
 }
 
 static enum tsk_verdict
-authenticate(struct soap *soap, struct request *r, int needs_credit, struct tsk_principal *p)
+authenticate(struct soap *soap, struct request *r, enum tsk_op op, struct tsk_principal *p)
 {
-	struct validator_req	 vr;
-	const char		*sid = NULL;
-	enum tsk_verdict	 v;
+	const char	*sid = NULL;
 
 	if (soap->header != NULL && soap->header->tr__SessionIDHeader != NULL)
 		sid = soap->header->tr__SessionIDHeader->SessionID;
-	memset(&vr, 0, sizeof(vr));
-	vr.credential = sid;
-	vr.len = sid != NULL ? strlen(sid) : 0;
-	vr.channel = TSK_CHANNEL_SOAP;
-	vr.client_addr = r->client;
-	vr.needs_credit = needs_credit;
-	vr.now = time(NULL);
-	v = validator_check(request_store(r), r->policy, &vr, p);
-	request_note(r, v, p);
-	return v;
+	return request_authenticate(r, sid, TSK_CHANNEL_SOAP, op, p);
 }
 
 int
@@ -82,19 +80,19 @@ __tr__Login(struct soap *soap, struct _tr__Login *in, struct _tr__LoginResponse 
 
 	r->route = "soap:Login";
 	soap->header = NULL;
-	lr = login_start(request_store(r), in->userName, in->password, time(NULL),
-	    r->policy->session_idle, key, &p);
+	lr = login_start(request_store(r), r->login, in->userName, in->password, time(NULL),
+	    key, &p);
 	if (lr == LOGIN_ERROR)
 		return verdict_fault(soap, r, TSK_VERDICT_ERROR);
-	request_note(r, lr == LOGIN_OK ? TSK_VERDICT_OK : TSK_VERDICT_INVALID, &p);
+	request_note(r, login_verdict(lr), &p);
 	res = soap_new_tr__LoginResult(soap, -1);
 	if (res == NULL)
 		return soap->error;
 	out->LoginResult = res;
-	if (lr == LOGIN_FAILED) {
-		/* ASMX answers a bad password with Status Failed, not a fault: clients check it. */
+	if (lr != LOGIN_OK) {
+		/* ASMX answers a refused Login with Status Failed, not a fault: clients check it. */
 		res->Status = tr__Status__Failed;
-		res->Message = "Invalid user name or password";
+		res->Message = (char *)login_message(lr);
 		return SOAP_OK;
 	}
 	res->Status = tr__Status__Success;
@@ -120,7 +118,7 @@ __tr__Logout(struct soap *soap, struct _tr__Logout *in, struct _tr__LogoutRespon
 	(void)in;
 	(void)out;
 	r->route = "soap:Logout";
-	v = authenticate(soap, r, 0, &p);
+	v = authenticate(soap, r, TSK_OP_LOGOUT, &p);
 	if (v != TSK_VERDICT_OK)
 		return verdict_fault(soap, r, v);
 	soap->header = NULL;
@@ -140,7 +138,7 @@ __tr__CreditRemaining(struct soap *soap, struct _tr__CreditRemaining *in,
 
 	(void)in;
 	r->route = "soap:CreditRemaining";
-	v = authenticate(soap, r, 0, &p);
+	v = authenticate(soap, r, TSK_OP_CREDIT, &p);
 	if (v != TSK_VERDICT_OK)
 		return verdict_fault(soap, r, v);
 	soap->header = NULL;

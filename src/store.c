@@ -1,76 +1,82 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The sqlite3 key store: schema migrations, and one prepared statement per question asked of it.
- * The only file that includes sqlite3.h. It sees hashes of credentials, never credentials.
+ * The sqlite3 key store: schema migrations, the SQL of every statement, and accounts, users and
+ * sessions (keys are in store_key.c, the audit trail in store_audit.c). It sees hashes of
+ * credentials, never credentials.
  */
-#include "store.h"
+#include "store_int.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 
-enum stmt {
-	Q_ACCOUNT_INSERT,
-	Q_ACCOUNT_BY_NAME,
-	Q_ACCOUNT_COUNT,
-	Q_ACCOUNT_LIST,
-	Q_CREDIT_SET,
-	Q_KEY_INSERT,
-	Q_KEY_BY_HASH,
-	Q_KEY_SET_STATUS,
-	Q_KEY_TOUCH,
-	Q_KEY_LIST,
-	Q_USER_INSERT,
-	Q_USER_BY_NAME,
-	Q_SESSION_INSERT,
-	Q_SESSION_BY_HASH,
-	Q_SESSION_TOUCH,
-	Q_SESSION_DELETE,
-	Q_SESSION_PURGE,
-	Q__COUNT
-};
+#define ACCOUNT_COLS \
+	"SELECT id, name, credit, created_at, monthly_allowance, allowance_month FROM accounts"
+#define KEY_COLS \
+	"SELECT k.id, k.account_id, a.name, k.name, k.prefix, k.status, k.created_at,"\
+	    " k.expires_at, k.last_used_at, a.credit, k.env, k.scopes, k.ip_allow, k.rate_minute,"\
+	    " k.rate_day, k.stops_at, k.platform, k.rotated_from, k.use_count,"\
+	    " a.monthly_allowance, a.allowance_month"\
+	    " FROM keys k JOIN accounts a ON a.id = k.account_id"
+#define USER_COLS \
+	"SELECT id, account_id, name, pwhash, kind, created_at, password_changed_at FROM users"
 
 static const char *const stmt_sql[Q__COUNT] = {
 	[Q_ACCOUNT_INSERT] =
 	    "INSERT INTO accounts(name, credit, created_at) VALUES (?1, ?2, ?3)",
-	[Q_ACCOUNT_BY_NAME] =
-	    "SELECT id, name, credit, created_at FROM accounts WHERE name = ?1",
+	[Q_ACCOUNT_BY_NAME] = ACCOUNT_COLS " WHERE name = ?1",
+	[Q_ACCOUNT_BY_ID] = ACCOUNT_COLS " WHERE id = ?1",
 	[Q_ACCOUNT_COUNT] = "SELECT count(*) FROM accounts",
-	[Q_ACCOUNT_LIST] = "SELECT id, name, credit, created_at FROM accounts ORDER BY id",
+	[Q_ACCOUNT_LIST] = ACCOUNT_COLS " ORDER BY id",
 	[Q_CREDIT_SET] = "UPDATE accounts SET credit = ?2 WHERE id = ?1",
+	[Q_CREDIT_ADD] = "UPDATE accounts SET credit = credit + ?2 WHERE id = ?1",
+	[Q_CREDIT_DEBIT] = "UPDATE accounts SET credit = credit - ?2 WHERE id = ?1 AND credit >= ?2",
+	[Q_ALLOWANCE_SET] = "UPDATE accounts SET monthly_allowance = ?2 WHERE id = ?1",
+	[Q_ALLOWANCE_REFILL] =
+	    "UPDATE accounts SET credit = max(credit, monthly_allowance), allowance_month = ?2"
+	    " WHERE id = ?1 AND monthly_allowance > 0 AND allowance_month <> ?2",
 	[Q_KEY_INSERT] =
-	    "INSERT INTO keys(account_id, hash, prefix, name, status, created_at, expires_at)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[Q_KEY_BY_HASH] =
-	    "SELECT k.id, k.account_id, a.name, k.name, k.prefix, k.status, k.created_at,"
-	    " k.expires_at, k.last_used_at, a.credit"
-	    " FROM keys k JOIN accounts a ON a.id = k.account_id WHERE k.hash = ?1",
+	    "INSERT INTO keys(account_id, hash, prefix, name, status, created_at, expires_at,"
+	    " env, scopes, ip_allow, rate_minute, rate_day, platform, rotated_from)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+	[Q_KEY_BY_HASH] = KEY_COLS " WHERE k.hash = ?1",
+	[Q_KEY_BY_ID] = KEY_COLS " WHERE k.id = ?1",
 	[Q_KEY_SET_STATUS] = "UPDATE keys SET status = ?2 WHERE id = ?1",
-	[Q_KEY_TOUCH] =
-	    "UPDATE keys SET last_used_at = ?2 WHERE id = ?1"
-	    " AND (last_used_at IS NULL OR last_used_at < ?2 - ?3)",
-	[Q_KEY_LIST] =
-	    "SELECT k.id, k.account_id, a.name, k.name, k.prefix, k.status, k.created_at,"
-	    " k.expires_at, k.last_used_at, a.credit"
-	    " FROM keys k JOIN accounts a ON a.id = k.account_id"
-	    " WHERE ?1 = 0 OR k.account_id = ?1 ORDER BY k.id",
+	[Q_KEY_SET_STOPS] = "UPDATE keys SET stops_at = ?2 WHERE id = ?1",
+	[Q_KEY_DELETE] = "DELETE FROM keys WHERE id = ?1",
+	[Q_KEY_USAGE] =
+	    "UPDATE keys SET last_used_at = max(coalesce(last_used_at, 0), ?2),"
+	    " use_count = use_count + ?3 WHERE id = ?1",
+	[Q_KEY_LIST] = KEY_COLS " WHERE ?1 = 0 OR k.account_id = ?1 ORDER BY k.id",
+	[Q_KEY_COUNT_ACTIVE] =
+	    "SELECT count(*) FROM keys WHERE account_id = ?1 AND status = 1"
+	    " AND (expires_at IS NULL OR expires_at > ?2) AND (stops_at IS NULL OR stops_at > ?2)",
 	[Q_USER_INSERT] =
-	    "INSERT INTO users(account_id, name, pwhash, created_at) VALUES (?1, ?2, ?3, ?4)",
-	[Q_USER_BY_NAME] = "SELECT id, account_id, name, pwhash FROM users WHERE name = ?1",
+	    "INSERT INTO users(account_id, name, pwhash, kind, created_at, password_changed_at)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+	[Q_USER_BY_NAME] = USER_COLS " WHERE name = ?1",
+	[Q_USER_LIST] = USER_COLS " WHERE ?1 = 0 OR account_id = ?1 ORDER BY id",
 	[Q_SESSION_INSERT] =
 	    "INSERT INTO sessions(hash, user_id, account_id, created_at, last_seen_at)"
 	    " VALUES (?1, ?2, ?3, ?4, ?4)",
 	[Q_SESSION_BY_HASH] =
 	    "SELECT s.id, s.user_id, s.account_id, a.name, u.name, s.created_at, s.last_seen_at,"
-	    " a.credit FROM sessions s JOIN users u ON u.id = s.user_id"
+	    " a.credit, a.monthly_allowance, a.allowance_month"
+	    " FROM sessions s JOIN users u ON u.id = s.user_id"
 	    " JOIN accounts a ON a.id = s.account_id WHERE s.hash = ?1",
 	[Q_SESSION_TOUCH] =
 	    "UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1 AND last_seen_at < ?2 - ?3",
 	[Q_SESSION_DELETE] = "DELETE FROM sessions WHERE id = ?1",
 	[Q_SESSION_PURGE] = "DELETE FROM sessions WHERE last_seen_at < ?1",
+	[Q_AUDIT_INSERT] =
+	    "INSERT INTO audit(at, actor, action, account_id, target, client, request_id, detail)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[Q_AUDIT_LIST] =
+	    "SELECT id, at, actor, action, coalesce(account_id, 0), target, client, request_id,"
+	    " detail FROM audit WHERE (?1 = 0 OR account_id = ?1) AND (?2 = 0 OR id < ?2)"
+	    " ORDER BY id DESC LIMIT ?3",
 };
 
 /* Each entry moves the schema from version i to i + 1; never edit one that has shipped. */
@@ -105,24 +111,50 @@ static const char *const migrations[] = {
 	"  created_at INTEGER NOT NULL,"
 	"  last_seen_at INTEGER NOT NULL);"
 	"CREATE INDEX sessions_seen ON sessions(last_seen_at);",
+
+	/* 2: key lifecycle and policy, API users, monthly allowances, the audit trail */
+	"ALTER TABLE keys ADD COLUMN env TEXT NOT NULL DEFAULT 'live';"
+	"ALTER TABLE keys ADD COLUMN scopes TEXT NOT NULL DEFAULT 'credit:read';"
+	"ALTER TABLE keys ADD COLUMN ip_allow TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE keys ADD COLUMN rate_minute INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE keys ADD COLUMN rate_day INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE keys ADD COLUMN stops_at INTEGER;"
+	"ALTER TABLE keys ADD COLUMN platform INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE keys ADD COLUMN rotated_from INTEGER;"
+	"ALTER TABLE keys ADD COLUMN use_count INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE accounts ADD COLUMN monthly_allowance INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE accounts ADD COLUMN allowance_month TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE users ADD COLUMN kind INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE users ADD COLUMN password_changed_at INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE users SET password_changed_at = created_at;"
+	"CREATE TABLE audit ("
+	"  id INTEGER PRIMARY KEY,"
+	"  at INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  account_id INTEGER,"
+	"  target TEXT NOT NULL DEFAULT '',"
+	"  client TEXT NOT NULL DEFAULT '',"
+	"  request_id TEXT NOT NULL DEFAULT '',"
+	"  detail TEXT NOT NULL DEFAULT '{}');"
+	"CREATE INDEX audit_account ON audit(account_id, id);"
+	"CREATE TRIGGER audit_append_only_u BEFORE UPDATE ON audit"
+	"  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;"
+	"CREATE TRIGGER audit_append_only_d BEFORE DELETE ON audit"
+	"  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;",
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
-struct store {
-	sqlite3		*db;
-	sqlite3_stmt	*q[Q__COUNT];
-};
-
-static enum tsk_status
-fail(struct store *st, const char *what)
+enum tsk_status
+store_fail(struct store *st, const char *what)
 {
 	log_warnx("store: %s: %s", what, sqlite3_errmsg(st->db));
 	return TSK_ERR_STORE;
 }
 
 /* Map a step that should have changed a row: constraint violations are the caller's conflict. */
-static enum tsk_status
-step_done(struct store *st, sqlite3_stmt *q, const char *what)
+enum tsk_status
+store_step_done(struct store *st, sqlite3_stmt *q, const char *what)
 {
 	int	rc = sqlite3_step(q);
 
@@ -130,7 +162,7 @@ step_done(struct store *st, sqlite3_stmt *q, const char *what)
 		return TSK_OK;
 	if (rc == SQLITE_CONSTRAINT)
 		return TSK_ERR_CONFLICT;
-	return fail(st, what);
+	return store_fail(st, what);
 }
 
 static int
@@ -158,7 +190,7 @@ migrate(struct store *st)
 
 	/* IMMEDIATE: two processes starting at once must not both apply a migration. */
 	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		return fail(st, "begin migration");
+		return store_fail(st, "begin migration");
 	if (user_version(st, &v) != 0)
 		goto fail;
 	if (v > SCHEMA_VERSION) {
@@ -178,7 +210,7 @@ migrate(struct store *st)
 		goto fail;
 	return TSK_OK;
 fail:
-	fail(st, "migration");
+	store_fail(st, "migration");
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	return TSK_ERR_STORE;
 }
@@ -199,7 +231,7 @@ store_open(const char *path, struct store **out)
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		if (st->db != NULL)
-			fail(st, path);
+			store_fail(st, path);
 		else
 			log_warnx("store: cannot open %s", path);
 		goto out;
@@ -212,7 +244,7 @@ store_open(const char *path, struct store **out)
 	 */
 	if (sqlite3_exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 	    "PRAGMA foreign_keys=ON;", NULL, NULL, NULL) != SQLITE_OK) {
-		fail(st, "pragmas");
+		store_fail(st, "pragmas");
 		goto out;
 	}
 	rc = migrate(st);
@@ -221,7 +253,7 @@ store_open(const char *path, struct store **out)
 	for (i = 0; i < Q__COUNT; i++) {
 		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 		    &st->q[i], NULL) != SQLITE_OK) {
-			rc = fail(st, stmt_sql[i]);
+			rc = store_fail(st, stmt_sql[i]);
 			goto out;
 		}
 	}
@@ -245,8 +277,8 @@ store_close(struct store *st)
 	free(st);
 }
 
-static void
-copy_text(char *dst, size_t dstsz, sqlite3_stmt *q, int col)
+void
+store_copy_text(char *dst, size_t dstsz, sqlite3_stmt *q, int col)
 {
 	const unsigned char	*s = sqlite3_column_text(q, col);
 
@@ -254,8 +286,8 @@ copy_text(char *dst, size_t dstsz, sqlite3_stmt *q, int col)
 }
 
 /* Run q, which must yield at most one row, into out via fill. */
-static enum tsk_status
-one_row(struct store *st, sqlite3_stmt *q, void (*fill)(sqlite3_stmt *, void *), void *out,
+enum tsk_status
+store_one_row(struct store *st, sqlite3_stmt *q, void (*fill)(sqlite3_stmt *, void *), void *out,
     const char *what)
 {
 	enum tsk_status	rc;
@@ -269,29 +301,29 @@ one_row(struct store *st, sqlite3_stmt *q, void (*fill)(sqlite3_stmt *, void *),
 		rc = TSK_NOT_FOUND;
 		break;
 	default:
-		rc = fail(st, what);
+		rc = store_fail(st, what);
 	}
 	sqlite3_reset(q);
 	sqlite3_clear_bindings(q);
 	return rc;
 }
 
-static enum tsk_status
-finish(sqlite3_stmt *q, enum tsk_status rc)
+enum tsk_status
+store_finish(sqlite3_stmt *q, enum tsk_status rc)
 {
 	sqlite3_reset(q);
 	sqlite3_clear_bindings(q);
 	return rc;
 }
 
-static int
-bind_text(sqlite3_stmt *q, int i, const char *s)
+int
+store_bind_text(sqlite3_stmt *q, int i, const char *s)
 {
 	return sqlite3_bind_text(q, i, s, -1, SQLITE_STATIC) != SQLITE_OK;
 }
 
-static int
-bind_hash(sqlite3_stmt *q, int i, const unsigned char hash[SECRET_HASH_LEN])
+int
+store_bind_hash(sqlite3_stmt *q, int i, const unsigned char hash[SECRET_HASH_LEN])
 {
 	return sqlite3_bind_blob(q, i, hash, SECRET_HASH_LEN, SQLITE_STATIC) != SQLITE_OK;
 }
@@ -303,13 +335,13 @@ store_account_create(struct store *st, const char *name, int64_t credit, int64_t
 	sqlite3_stmt	*q = st->q[Q_ACCOUNT_INSERT];
 	enum tsk_status	 rc;
 
-	if (bind_text(q, 1, name) || sqlite3_bind_int64(q, 2, credit) ||
+	if (store_bind_text(q, 1, name) || sqlite3_bind_int64(q, 2, credit) ||
 	    sqlite3_bind_int64(q, 3, now))
-		return finish(q, fail(st, "bind"));
-	rc = step_done(st, q, "account create");
+		return store_finish(q, store_fail(st, "bind"));
+	rc = store_step_done(st, q, "account create");
 	if (rc == TSK_OK && id_out != NULL)
 		*id_out = sqlite3_last_insert_rowid(st->db);
-	return finish(q, rc);
+	return store_finish(q, rc);
 }
 
 static void
@@ -318,9 +350,11 @@ fill_account(sqlite3_stmt *q, void *p)
 	struct store_account	*a = p;
 
 	a->id = sqlite3_column_int64(q, 0);
-	copy_text(a->name, sizeof(a->name), q, 1);
+	store_copy_text(a->name, sizeof(a->name), q, 1);
 	a->credit = sqlite3_column_int64(q, 2);
 	a->created_at = sqlite3_column_int64(q, 3);
+	a->monthly_allowance = sqlite3_column_int64(q, 4);
+	store_copy_text(a->allowance_month, sizeof(a->allowance_month), q, 5);
 }
 
 enum tsk_status
@@ -328,9 +362,19 @@ store_account_by_name(struct store *st, const char *name, struct store_account *
 {
 	sqlite3_stmt	*q = st->q[Q_ACCOUNT_BY_NAME];
 
-	if (bind_text(q, 1, name))
-		return finish(q, fail(st, "bind"));
-	return one_row(st, q, fill_account, out, "account by name");
+	if (store_bind_text(q, 1, name))
+		return store_finish(q, store_fail(st, "bind"));
+	return store_one_row(st, q, fill_account, out, "account by name");
+}
+
+enum tsk_status
+store_account_by_id(struct store *st, int64_t id, struct store_account *out)
+{
+	sqlite3_stmt	*q = st->q[Q_ACCOUNT_BY_ID];
+
+	if (sqlite3_bind_int64(q, 1, id))
+		return store_finish(q, store_fail(st, "bind"));
+	return store_one_row(st, q, fill_account, out, "account by id");
 }
 
 static void
@@ -342,30 +386,71 @@ fill_int64(sqlite3_stmt *q, void *p)
 enum tsk_status
 store_account_count(struct store *st, int64_t *out)
 {
-	return one_row(st, st->q[Q_ACCOUNT_COUNT], fill_int64, out, "account count");
+	return store_one_row(st, st->q[Q_ACCOUNT_COUNT], fill_int64, out, "account count");
 }
 
 enum tsk_status
 store_credit_set(struct store *st, int64_t account_id, int64_t credit)
 {
-	sqlite3_stmt	*q = st->q[Q_CREDIT_SET];
-	enum tsk_status	 rc;
+	return store_update3(st, Q_CREDIT_SET, account_id, credit, 0, 2, 1, "credit set");
+}
 
-	if (sqlite3_bind_int64(q, 1, account_id) || sqlite3_bind_int64(q, 2, credit))
-		return finish(q, fail(st, "bind"));
-	rc = step_done(st, q, "credit set");
-	if (rc == TSK_OK && sqlite3_changes(st->db) == 0)
-		rc = TSK_NOT_FOUND;
-	return finish(q, rc);
+enum tsk_status
+store_credit_add(struct store *st, int64_t account_id, int64_t delta)
+{
+	return store_update3(st, Q_CREDIT_ADD, account_id, delta, 0, 2, 1, "credit add");
+}
+
+enum tsk_status
+store_credit_debit(struct store *st, int64_t account_id, int64_t cost)
+{
+	enum tsk_status	rc;
+
+	/* One conditional UPDATE: two requests racing for the last credit cannot both win. */
+	rc = store_update3(st, Q_CREDIT_DEBIT, account_id, cost, 0, 2, 1, "credit debit");
+	return rc == TSK_NOT_FOUND ? TSK_ERR_CONFLICT : rc;
+}
+
+enum tsk_status
+store_allowance_set(struct store *st, int64_t account_id, int64_t allowance)
+{
+	return store_update3(st, Q_ALLOWANCE_SET, account_id, allowance, 0, 2, 1,
+	    "allowance set");
+}
+
+enum tsk_status
+store_allowance_refill(struct store *st, int64_t account_id, const char *month)
+{
+	sqlite3_stmt	*q = st->q[Q_ALLOWANCE_REFILL];
+
+	if (sqlite3_bind_int64(q, 1, account_id) || store_bind_text(q, 2, month))
+		return store_finish(q, store_fail(st, "bind"));
+	return store_finish(q, store_step_done(st, q, "allowance refill"));
+}
+
+enum tsk_status
+store_transaction(struct store *st, enum tsk_status (*fn)(struct store *, void *), void *arg)
+{
+	enum tsk_status	rc;
+
+	/* IMMEDIATE takes the write lock up front: a check and the change it guards stay one. */
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return store_fail(st, "begin");
+	rc = fn(st, arg);
+	if (rc == TSK_OK && sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		rc = store_fail(st, "commit");
+	if (rc != TSK_OK)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
 }
 
 /* After a loop of SQLITE_ROW steps: the last step says whether the list is whole. */
-static enum tsk_status
-list_end(struct store *st, sqlite3_stmt *q, int step, const char *what)
+enum tsk_status
+store_list_end(struct store *st, sqlite3_stmt *q, int step, const char *what)
 {
 	if (step != SQLITE_DONE && step != SQLITE_ROW)
-		return finish(q, fail(st, what));
-	return finish(q, TSK_OK);
+		return store_finish(q, store_fail(st, what));
+	return store_finish(q, TSK_OK);
 }
 
 enum tsk_status
@@ -381,61 +466,12 @@ store_account_list(struct store *st, store_account_cb cb, void *arg)
 		if (cb(&a, arg) != 0)
 			break;
 	}
-	return list_end(st, q, step, "account list");
-}
-
-enum tsk_status
-store_key_insert(struct store *st, const struct store_key *k,
-    const unsigned char hash[SECRET_HASH_LEN], int64_t *id_out)
-{
-	sqlite3_stmt	*q = st->q[Q_KEY_INSERT];
-	enum tsk_status	 rc;
-	int		 bad;
-
-	bad = sqlite3_bind_int64(q, 1, k->account_id) || bind_hash(q, 2, hash) ||
-	    bind_text(q, 3, k->prefix) || bind_text(q, 4, k->name) ||
-	    sqlite3_bind_int(q, 5, k->status) || sqlite3_bind_int64(q, 6, k->created_at);
-	if (!bad && k->expires_at != 0)
-		bad = sqlite3_bind_int64(q, 7, k->expires_at);
-	if (bad)
-		return finish(q, fail(st, "bind"));
-	rc = step_done(st, q, "key insert");
-	if (rc == TSK_OK && id_out != NULL)
-		*id_out = sqlite3_last_insert_rowid(st->db);
-	return finish(q, rc);
-}
-
-static void
-fill_key(sqlite3_stmt *q, void *p)
-{
-	struct store_key	*k = p;
-
-	k->id = sqlite3_column_int64(q, 0);
-	k->account_id = sqlite3_column_int64(q, 1);
-	copy_text(k->account, sizeof(k->account), q, 2);
-	copy_text(k->name, sizeof(k->name), q, 3);
-	copy_text(k->prefix, sizeof(k->prefix), q, 4);
-	k->status = sqlite3_column_int(q, 5);
-	k->created_at = sqlite3_column_int64(q, 6);
-	k->expires_at = sqlite3_column_int64(q, 7);	/* NULL reads as 0 = never */
-	k->last_used_at = sqlite3_column_int64(q, 8);
-	k->credit = sqlite3_column_int64(q, 9);
-}
-
-enum tsk_status
-store_key_by_hash(struct store *st, const unsigned char hash[SECRET_HASH_LEN],
-    struct store_key *out)
-{
-	sqlite3_stmt	*q = st->q[Q_KEY_BY_HASH];
-
-	if (bind_hash(q, 1, hash))
-		return finish(q, fail(st, "bind"));
-	return one_row(st, q, fill_key, out, "key by hash");
+	return store_list_end(st, q, step, "account list");
 }
 
 /* Run an UPDATE/DELETE bound to (id, a, b); NOT_FOUND when require_change and nothing changed. */
-static enum tsk_status
-update3(struct store *st, enum stmt which, int64_t id, int64_t a, int64_t b, int nargs,
+enum tsk_status
+store_update3(struct store *st, enum stmt which, int64_t id, int64_t a, int64_t b, int nargs,
     int require_change, const char *what)
 {
 	sqlite3_stmt	*q = st->q[which];
@@ -444,52 +480,24 @@ update3(struct store *st, enum stmt which, int64_t id, int64_t a, int64_t b, int
 	if (sqlite3_bind_int64(q, 1, id) ||
 	    (nargs > 1 && sqlite3_bind_int64(q, 2, a)) ||
 	    (nargs > 2 && sqlite3_bind_int64(q, 3, b)))
-		return finish(q, fail(st, "bind"));
-	rc = step_done(st, q, what);
+		return store_finish(q, store_fail(st, "bind"));
+	rc = store_step_done(st, q, what);
 	if (rc == TSK_OK && require_change && sqlite3_changes(st->db) == 0)
 		rc = TSK_NOT_FOUND;
-	return finish(q, rc);
-}
-
-enum tsk_status
-store_key_set_status(struct store *st, int64_t key_id, int status)
-{
-	return update3(st, Q_KEY_SET_STATUS, key_id, status, 0, 2, 1, "key status");
-}
-
-enum tsk_status
-store_key_touch(struct store *st, int64_t key_id, int64_t now, int64_t slack)
-{
-	return update3(st, Q_KEY_TOUCH, key_id, now, slack, 3, 0, "key touch");
-}
-
-enum tsk_status
-store_key_list(struct store *st, int64_t account_id, store_key_cb cb, void *arg)
-{
-	sqlite3_stmt		*q = st->q[Q_KEY_LIST];
-	struct store_key	 k;
-	int			 step;
-
-	if (sqlite3_bind_int64(q, 1, account_id))
-		return finish(q, fail(st, "bind"));
-	for (step = sqlite3_step(q); step == SQLITE_ROW; step = sqlite3_step(q)) {
-		fill_key(q, &k);
-		if (cb(&k, arg) != 0)
-			break;
-	}
-	return list_end(st, q, step, "key list");
+	return store_finish(q, rc);
 }
 
 enum tsk_status
 store_user_create(struct store *st, int64_t account_id, const char *name, const char *pwhash,
-    int64_t now)
+    int kind, int64_t now)
 {
 	sqlite3_stmt	*q = st->q[Q_USER_INSERT];
 
-	if (sqlite3_bind_int64(q, 1, account_id) || bind_text(q, 2, name) ||
-	    bind_text(q, 3, pwhash) || sqlite3_bind_int64(q, 4, now))
-		return finish(q, fail(st, "bind"));
-	return finish(q, step_done(st, q, "user create"));
+	if (sqlite3_bind_int64(q, 1, account_id) || store_bind_text(q, 2, name) ||
+	    store_bind_text(q, 3, pwhash) || sqlite3_bind_int(q, 4, kind) ||
+	    sqlite3_bind_int64(q, 5, now))
+		return store_finish(q, store_fail(st, "bind"));
+	return store_finish(q, store_step_done(st, q, "user create"));
 }
 
 static void
@@ -499,8 +507,11 @@ fill_user(sqlite3_stmt *q, void *p)
 
 	u->id = sqlite3_column_int64(q, 0);
 	u->account_id = sqlite3_column_int64(q, 1);
-	copy_text(u->name, sizeof(u->name), q, 2);
-	copy_text(u->pwhash, sizeof(u->pwhash), q, 3);
+	store_copy_text(u->name, sizeof(u->name), q, 2);
+	store_copy_text(u->pwhash, sizeof(u->pwhash), q, 3);
+	u->kind = sqlite3_column_int(q, 4);
+	u->created_at = sqlite3_column_int64(q, 5);
+	u->password_changed_at = sqlite3_column_int64(q, 6);
 }
 
 enum tsk_status
@@ -508,9 +519,26 @@ store_user_by_name(struct store *st, const char *name, struct store_user *out)
 {
 	sqlite3_stmt	*q = st->q[Q_USER_BY_NAME];
 
-	if (bind_text(q, 1, name))
-		return finish(q, fail(st, "bind"));
-	return one_row(st, q, fill_user, out, "user by name");
+	if (store_bind_text(q, 1, name))
+		return store_finish(q, store_fail(st, "bind"));
+	return store_one_row(st, q, fill_user, out, "user by name");
+}
+
+enum tsk_status
+store_user_list(struct store *st, int64_t account_id, store_user_cb cb, void *arg)
+{
+	sqlite3_stmt		*q = st->q[Q_USER_LIST];
+	struct store_user	 u;
+	int			 step;
+
+	if (sqlite3_bind_int64(q, 1, account_id))
+		return store_finish(q, store_fail(st, "bind"));
+	for (step = sqlite3_step(q); step == SQLITE_ROW; step = sqlite3_step(q)) {
+		fill_user(q, &u);
+		if (cb(&u, arg) != 0)
+			break;
+	}
+	return store_list_end(st, q, step, "user list");
 }
 
 enum tsk_status
@@ -519,10 +547,10 @@ store_session_insert(struct store *st, const unsigned char hash[SECRET_HASH_LEN]
 {
 	sqlite3_stmt	*q = st->q[Q_SESSION_INSERT];
 
-	if (bind_hash(q, 1, hash) || sqlite3_bind_int64(q, 2, user_id) ||
+	if (store_bind_hash(q, 1, hash) || sqlite3_bind_int64(q, 2, user_id) ||
 	    sqlite3_bind_int64(q, 3, account_id) || sqlite3_bind_int64(q, 4, now))
-		return finish(q, fail(st, "bind"));
-	return finish(q, step_done(st, q, "session insert"));
+		return store_finish(q, store_fail(st, "bind"));
+	return store_finish(q, store_step_done(st, q, "session insert"));
 }
 
 static void
@@ -533,11 +561,13 @@ fill_session(sqlite3_stmt *q, void *p)
 	s->id = sqlite3_column_int64(q, 0);
 	s->user_id = sqlite3_column_int64(q, 1);
 	s->account_id = sqlite3_column_int64(q, 2);
-	copy_text(s->account, sizeof(s->account), q, 3);
-	copy_text(s->user, sizeof(s->user), q, 4);
+	store_copy_text(s->account, sizeof(s->account), q, 3);
+	store_copy_text(s->user, sizeof(s->user), q, 4);
 	s->created_at = sqlite3_column_int64(q, 5);
 	s->last_seen_at = sqlite3_column_int64(q, 6);
 	s->credit = sqlite3_column_int64(q, 7);
+	s->monthly_allowance = sqlite3_column_int64(q, 8);
+	store_copy_text(s->allowance_month, sizeof(s->allowance_month), q, 9);
 }
 
 enum tsk_status
@@ -546,21 +576,21 @@ store_session_by_hash(struct store *st, const unsigned char hash[SECRET_HASH_LEN
 {
 	sqlite3_stmt	*q = st->q[Q_SESSION_BY_HASH];
 
-	if (bind_hash(q, 1, hash))
-		return finish(q, fail(st, "bind"));
-	return one_row(st, q, fill_session, out, "session by hash");
+	if (store_bind_hash(q, 1, hash))
+		return store_finish(q, store_fail(st, "bind"));
+	return store_one_row(st, q, fill_session, out, "session by hash");
 }
 
 enum tsk_status
 store_session_touch(struct store *st, int64_t session_id, int64_t now, int64_t slack)
 {
-	return update3(st, Q_SESSION_TOUCH, session_id, now, slack, 3, 0, "session touch");
+	return store_update3(st, Q_SESSION_TOUCH, session_id, now, slack, 3, 0, "session touch");
 }
 
 enum tsk_status
 store_session_delete(struct store *st, int64_t session_id)
 {
-	return update3(st, Q_SESSION_DELETE, session_id, 0, 0, 1, 1, "session delete");
+	return store_update3(st, Q_SESSION_DELETE, session_id, 0, 0, 1, 1, "session delete");
 }
 
 enum tsk_status
@@ -568,7 +598,7 @@ store_session_purge(struct store *st, int64_t before, int64_t *n_out)
 {
 	enum tsk_status	rc;
 
-	rc = update3(st, Q_SESSION_PURGE, before, 0, 0, 1, 0, "session purge");
+	rc = store_update3(st, Q_SESSION_PURGE, before, 0, 0, 1, 0, "session purge");
 	if (rc == TSK_OK && n_out != NULL)
 		*n_out = sqlite3_changes(st->db);
 	return rc;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The key store: accounts, users, keys and Login sessions in sqlite3 (WAL, versioned migrations,
- * prepared statements). The only module that knows SQL. It stores hashes, never credentials.
+ * The key store: accounts, users, keys, Login sessions and the audit trail in sqlite3 (WAL,
+ * versioned migrations, prepared statements). The only module that knows SQL. It stores hashes,
+ * never credentials.
  *
  * A struct store is one database connection: use it from one thread at a time (storepool.h
  * hands them out to workers). Every function returns a tsk_status and logs store errors itself;
@@ -10,6 +11,7 @@
 #ifndef STORE_H
 #define STORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "secret.h"
@@ -17,12 +19,20 @@
 
 struct store;
 
-enum store_key_status { STORE_KEY_REVOKED = 0, STORE_KEY_ACTIVE = 1 };
+enum store_key_status { STORE_KEY_INACTIVE = 0, STORE_KEY_ACTIVE = 1 };
+enum store_user_kind { STORE_USER_PERSON = 0, STORE_USER_API = 1 };
+
+#define STORE_ENV_MAX		8	/* "live", "test", "legacy" */
+#define STORE_SCOPES_MAX	256	/* space-separated scopes */
+#define STORE_IPS_MAX		512	/* comma-separated addresses and CIDR blocks */
+#define STORE_MONTH_MAX		8	/* "2026-11" */
 
 struct store_account {
 	int64_t	id;
 	char	name[TSK_NAME_MAX];
 	int64_t	credit;
+	int64_t	monthly_allowance;	/* 0 = none */
+	char	allowance_month[STORE_MONTH_MAX];	/* month of the last refill */
 	int64_t	created_at;
 };
 
@@ -32,11 +42,23 @@ struct store_key {
 	char	account[TSK_NAME_MAX];
 	char	name[TSK_NAME_MAX];
 	char	prefix[TSK_PREFIX_MAX];
+	char	env[STORE_ENV_MAX];
+	char	scopes[STORE_SCOPES_MAX];
+	char	ip_allow[STORE_IPS_MAX];	/* "" = any address */
 	int	status;			/* enum store_key_status */
+	int	platform;		/* may administer every account */
+	int64_t	rate_minute;		/* requests per minute; 0 = unlimited */
+	int64_t	rate_day;		/* requests per day; 0 = unlimited */
 	int64_t	created_at;
 	int64_t	expires_at;		/* 0 = never */
+	int64_t	stops_at;		/* end of a rotation's grace window; 0 = none */
 	int64_t	last_used_at;		/* 0 = never */
-	int64_t	credit;			/* the account's balance, filled by store_key_by_hash */
+	int64_t	use_count;
+	int64_t	rotated_from;		/* the key this one replaced; 0 = none */
+	/* the account's, filled by the lookups */
+	int64_t	credit;
+	int64_t	monthly_allowance;
+	char	allowance_month[STORE_MONTH_MAX];
 };
 
 struct store_user {
@@ -44,6 +66,9 @@ struct store_user {
 	int64_t	account_id;
 	char	name[TSK_NAME_MAX];
 	char	pwhash[160];
+	int	kind;			/* enum store_user_kind */
+	int64_t	created_at;
+	int64_t	password_changed_at;
 };
 
 struct store_session {
@@ -55,6 +80,21 @@ struct store_session {
 	int64_t	created_at;
 	int64_t	last_seen_at;
 	int64_t	credit;
+	int64_t	monthly_allowance;
+	char	allowance_month[STORE_MONTH_MAX];
+};
+
+/* One lifecycle change. Never holds a secret. */
+struct store_audit {
+	int64_t	id;
+	int64_t	at;
+	char	actor[64];		/* "cli", "key:12" */
+	char	action[48];		/* "key.create", "key.deactivate", ... */
+	int64_t	account_id;		/* 0 = none */
+	char	target[64];		/* "key:12", "account:3", "user:alice" */
+	char	client[64];		/* client address, "" for the CLI */
+	char	request_id[24];
+	char	detail[256];		/* JSON object, no secrets */
 };
 
 /*
@@ -64,31 +104,50 @@ struct store_session {
 enum tsk_status	store_open(const char *path, struct store **out);
 void		store_close(struct store *st);	/* NULL is fine */
 
+/* Run fn inside one IMMEDIATE transaction: committed when it returns TSK_OK, else rolled back. */
+enum tsk_status	store_transaction(struct store *st, enum tsk_status (*fn)(struct store *, void *),
+		    void *arg);
+
 /* Accounts. Names are unique; *id_out gets the new row id. */
 enum tsk_status	store_account_create(struct store *st, const char *name, int64_t credit,
 		    int64_t now, int64_t *id_out);
 enum tsk_status	store_account_by_name(struct store *st, const char *name, struct store_account *out);
+enum tsk_status	store_account_by_id(struct store *st, int64_t id, struct store_account *out);
 enum tsk_status	store_account_count(struct store *st, int64_t *out);
-enum tsk_status	store_credit_set(struct store *st, int64_t account_id, int64_t credit);
 typedef int	(*store_account_cb)(const struct store_account *, void *);
 enum tsk_status	store_account_list(struct store *st, store_account_cb cb, void *arg);
+enum tsk_status	store_credit_set(struct store *st, int64_t account_id, int64_t credit);
+enum tsk_status	store_credit_add(struct store *st, int64_t account_id, int64_t delta);
+/* Take cost from the balance if it holds that much: TSK_OK, else TSK_ERR_CONFLICT. Atomic. */
+enum tsk_status	store_credit_debit(struct store *st, int64_t account_id, int64_t cost);
+enum tsk_status	store_allowance_set(struct store *st, int64_t account_id, int64_t allowance);
+/* Once per month: top the balance up to the monthly allowance. TSK_OK whether or not it did. */
+enum tsk_status	store_allowance_refill(struct store *st, int64_t account_id, const char *month);
 
 /* Keys. The hash is SHA-256 of the key; the key itself never reaches the store. */
 enum tsk_status	store_key_insert(struct store *st, const struct store_key *k,
 		    const unsigned char hash[SECRET_HASH_LEN], int64_t *id_out);
 enum tsk_status	store_key_by_hash(struct store *st, const unsigned char hash[SECRET_HASH_LEN],
 		    struct store_key *out);
+enum tsk_status	store_key_by_id(struct store *st, int64_t key_id, struct store_key *out);
 enum tsk_status	store_key_set_status(struct store *st, int64_t key_id, int status);
-/* Record use; cheap to call: writes only when the stored time is older than now - slack. */
-enum tsk_status	store_key_touch(struct store *st, int64_t key_id, int64_t now, int64_t slack);
+enum tsk_status	store_key_set_stops(struct store *st, int64_t key_id, int64_t stops_at);
+enum tsk_status	store_key_delete(struct store *st, int64_t key_id);
+/* Add batched use: last_used_at becomes at least last, use_count grows by count. */
+enum tsk_status	store_key_usage(struct store *st, int64_t key_id, int64_t last, int64_t count);
 typedef int	(*store_key_cb)(const struct store_key *, void *);
 /* account_id 0 lists every account's keys. */
 enum tsk_status	store_key_list(struct store *st, int64_t account_id, store_key_cb cb, void *arg);
+/* Keys of the account that can still be used at now (active, not expired, not stopped). */
+enum tsk_status	store_key_count_active(struct store *st, int64_t account_id, int64_t now,
+		    int64_t *out);
 
 /* Users of the legacy Login. Names are unique across accounts (Login has no account field). */
 enum tsk_status	store_user_create(struct store *st, int64_t account_id, const char *name,
-		    const char *pwhash, int64_t now);
+		    const char *pwhash, int kind, int64_t now);
 enum tsk_status	store_user_by_name(struct store *st, const char *name, struct store_user *out);
+typedef int	(*store_user_cb)(const struct store_user *, void *);
+enum tsk_status	store_user_list(struct store *st, int64_t account_id, store_user_cb cb, void *arg);
 
 /* Login sessions, by hash of the session key. */
 enum tsk_status	store_session_insert(struct store *st, const unsigned char hash[SECRET_HASH_LEN],
@@ -101,5 +160,12 @@ enum tsk_status	store_session_touch(struct store *st, int64_t session_id, int64_
 enum tsk_status	store_session_delete(struct store *st, int64_t session_id);
 /* Remove sessions idle since before `before`; *n_out (may be NULL) gets how many. */
 enum tsk_status	store_session_purge(struct store *st, int64_t before, int64_t *n_out);
+
+/* The audit trail: append-only (the schema refuses UPDATE and DELETE on it). */
+enum tsk_status	store_audit_append(struct store *st, const struct store_audit *a);
+typedef int	(*store_audit_cb)(const struct store_audit *, void *);
+/* Newest first; account_id 0 = every account; at most limit rows with id < before (0 = any). */
+enum tsk_status	store_audit_list(struct store *st, int64_t account_id, int64_t before, int limit,
+		    store_audit_cb cb, void *arg);
 
 #endif

@@ -14,6 +14,8 @@ enum tsk_status {
 	TSK_NOT_FOUND,		/* the thing asked for does not exist */
 	TSK_ERR_INPUT,		/* the caller's input is malformed */
 	TSK_ERR_CONFLICT,	/* a uniqueness or state rule refused the change */
+	TSK_ERR_LIMIT,		/* a configured limit refused the change (active keys) */
+	TSK_ERR_FORBIDDEN,	/* the actor may not touch another account's things */
 	TSK_ERR_STORE,		/* the database failed; already logged */
 	TSK_ERR_INTERNAL,	/* anything else that failed; already logged */
 };
@@ -30,6 +32,10 @@ enum tsk_verdict {
 	TSK_VERDICT_DISABLED,	/* key revoked / deactivated (403) */
 	TSK_VERDICT_EXPIRED,	/* key past expires_at, or session idle too long (403) */
 	TSK_VERDICT_NO_CREDIT,	/* metered operation, account balance exhausted (403) */
+	TSK_VERDICT_INSUFFICIENT_SCOPE,	/* the key lacks the operation's scope (403) */
+	TSK_VERDICT_IP_NOT_ALLOWED,	/* the client address is outside the key's allowlist (403) */
+	TSK_VERDICT_RATE_LIMITED,	/* the key's per-minute or per-day limit is used up (429) */
+	TSK_VERDICT__COUNT
 };
 
 /* Where a credential came from: the same credential must get the same verdict on each. */
@@ -46,6 +52,14 @@ enum tsk_principal_kind {
 
 #define TSK_NAME_MAX	128	/* account, key and user names, including the NUL */
 #define TSK_PREFIX_MAX	24	/* display prefix of a key, including the NUL */
+#define TSK_ENV_MAX	8	/* "live", "test", "legacy" */
+#define TSK_SCOPES_MAX	256	/* space-separated scopes */
+
+/* Scopes the service itself checks. */
+#define TSK_SCOPE_CREDIT	"credit:read"
+#define TSK_SCOPE_ADMIN		"keys:admin"
+/* What a key gets when its creator names no scopes, and what a Login session holds. */
+#define TSK_SCOPES_DEFAULT	TSK_SCOPE_CREDIT
 
 /* Who a credential belongs to. Never holds the credential itself. */
 struct tsk_principal {
@@ -59,9 +73,16 @@ struct tsk_principal {
 	int64_t		session_id;	/* TSK_PRINCIPAL_SESSION */
 	int64_t		user_id;
 	char		user[TSK_NAME_MAX];
+	char		env[TSK_ENV_MAX];	/* "live", "test", "legacy"; "" for a session */
+	char		scopes[TSK_SCOPES_MAX];
+	int		platform;	/* a platform key administers every account */
+	int64_t		monthly_allowance;
+	int64_t		rate_minute;	/* 0 = unlimited */
+	int64_t		rate_day;
 	int64_t		created_at;	/* unix seconds; 0 = unknown */
-	int64_t		expires_at;	/* 0 = never */
+	int64_t		expires_at;	/* 0 = never; for a session, when it idles out */
 	int64_t		last_used_at;	/* 0 = never */
+	int64_t		retry_after;	/* RATE_LIMITED: seconds until the window ends */
 };
 
 #endif

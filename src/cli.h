@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The administrative CLI commands (account, key, user, credit, audit). Each parses its own
+ * arguments, calls admin.c (the code path the admin API shares) and prints; errors go to
+ * stderr with a non-zero exit. main.c dispatches to them.
+ */
+#ifndef CLI_H
+#define CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "admin.h"
+#include "config.h"
+#include "store.h"
+
+struct cli {
+	struct config	 cfg;
+	int		 argc;	/* what is left after the command word */
+	char		**argv;
+};
+
+/* Commands: return the process exit status. */
+int	cli_account(struct cli *c);
+int	cli_key(struct cli *c);
+int	cli_user(struct cli *c);
+int	cli_credit(struct cli *c);
+int	cli_audit(struct cli *c);
+
+/* Shared by the command files. */
+int		 cli_usage_error(const char *msg, const char *cmd);
+int		 cli_parse_int64(const char *s, int64_t *out);
+struct store	*cli_open_store(const struct config *cfg);
+int		 cli_report(enum tsk_status rc, const char *what, const char *conflict);
+void		 cli_actor(const struct cli *c, struct admin_actor *who);
+void		 cli_time(int64_t t, char *buf, size_t bufsz, const char *none);
+/* The first line of stdin without its line end; -1 if empty or longer than bufsz - 2. */
+int		 cli_read_line(char *buf, size_t bufsz);
+
+#endif

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Pending key uses in a growable open-addressing map, handed to the store in one transaction per
+ * flush. The request path only touches memory here; SQL stays in the store.
+ */
+#include "usage.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+/* A bound on memory when the flusher falls behind (about 48 MB of table at the cap). */
+#define PENDING_MAX	1000000
+#define MIN_SLOTS	64
+
+/* A slot is empty when count is 0: every pending use has count >= 1. */
+struct use {
+	int64_t	key_id;
+	int64_t	last;
+	int64_t	count;
+};
+
+struct use_map {
+	struct use	*slots;
+	size_t		 nslots;	/* 0 or a power of two */
+	size_t		 n;
+};
+
+struct usage {
+	pthread_mutex_t	mu;
+	struct use_map	map;
+	int		warned;		/* a lost use was logged since the last flush */
+};
+
+struct usage *
+usage_new(void)
+{
+	struct usage	*u;
+
+	u = calloc(1, sizeof(*u));
+	if (u == NULL) {
+		log_warn("%s", __func__);
+		return NULL;
+	}
+	errno = pthread_mutex_init(&u->mu, NULL);
+	if (errno != 0) {
+		log_warn("%s: mutex", __func__);
+		free(u);
+		return NULL;
+	}
+	return u;
+}
+
+void
+usage_free(struct usage *u)
+{
+	if (u == NULL)
+		return;
+	pthread_mutex_destroy(&u->mu);
+	free(u->map.slots);
+	free(u);
+}
+
+static size_t
+hash_id(int64_t key_id)
+{
+	uint64_t	x = (uint64_t)key_id;
+
+	x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return (size_t)(x ^ (x >> 31));
+}
+
+/* key_id's slot in m, or the empty slot where it belongs. m->nslots must be non-zero. */
+static struct use *
+map_slot(struct use_map *m, int64_t key_id)
+{
+	size_t		 i = hash_id(key_id) & (m->nslots - 1);
+	struct use	*s;
+
+	/* The load factor stays under 3/4, so an empty slot ends every probe. */
+	for (;;) {
+		s = &m->slots[i];
+		if (s->count == 0 || s->key_id == key_id)
+			return s;
+		i = (i + 1) & (m->nslots - 1);
+	}
+}
+
+/* Make room for one more key: 0, or -1 with errno when memory ran out (m unchanged). */
+static int
+map_reserve(struct use_map *m)
+{
+	struct use_map	 bigger;
+	size_t		 i;
+
+	if ((m->n + 1) * 4 <= m->nslots * 3)
+		return 0;
+	bigger.nslots = m->nslots == 0 ? MIN_SLOTS : m->nslots * 2;
+	bigger.n = m->n;
+	bigger.slots = calloc(bigger.nslots, sizeof(*bigger.slots));
+	if (bigger.slots == NULL)
+		return -1;
+	for (i = 0; i < m->nslots; i++) {
+		if (m->slots[i].count != 0)
+			*map_slot(&bigger, m->slots[i].key_id) = m->slots[i];
+	}
+	free(m->slots);
+	*m = bigger;
+	return 0;
+}
+
+/* Add count uses of key_id, the latest at last. 0, or -1 when the use is lost (logged once). */
+static int
+map_add(struct usage *u, struct use_map *m, int64_t key_id, int64_t last, int64_t count)
+{
+	struct use	*s = NULL;
+
+	if (m->nslots != 0)
+		s = map_slot(m, key_id);
+	if (s == NULL || s->count == 0) {
+		if (m->n >= PENDING_MAX) {
+			if (!u->warned)
+				log_warnx("usage: %d keys pending, uses lost until the next flush",
+				    PENDING_MAX);
+			u->warned = 1;
+			return -1;
+		}
+		if (map_reserve(m) != 0) {
+			if (!u->warned)
+				log_warn("usage: uses lost until the next flush");
+			u->warned = 1;
+			return -1;
+		}
+		s = map_slot(m, key_id);
+		s->key_id = key_id;
+		s->last = last;
+		m->n++;
+	}
+	/* Threads note out of order: keep the latest time, not the last one written. */
+	if (last > s->last)
+		s->last = last;
+	s->count += count;
+	return 0;
+}
+
+int
+usage_note(struct usage *u, int64_t key_id, int64_t now)
+{
+	int	rc;
+
+	pthread_mutex_lock(&u->mu);
+	rc = map_add(u, &u->map, key_id, now, 1);
+	pthread_mutex_unlock(&u->mu);
+	return rc;
+}
+
+static enum tsk_status
+write_all(struct store *st, void *arg)
+{
+	const struct use_map	*m = arg;
+	enum tsk_status		 rc = TSK_OK;
+	size_t			 i;
+
+	for (i = 0; i < m->nslots && rc == TSK_OK; i++) {
+		if (m->slots[i].count != 0)
+			rc = store_key_usage(st, m->slots[i].key_id, m->slots[i].last,
+			    m->slots[i].count);
+	}
+	return rc;
+}
+
+/*
+ * Put a failed flush's uses back beside those noted meanwhile. The bigger map absorbs the
+ * smaller one, so the common case (nothing noted during the write) costs no allocation.
+ */
+static void
+merge_back(struct usage *u, struct use_map *taken)
+{
+	struct use_map	 big, small;
+	size_t		 i;
+
+	if (taken->n >= u->map.n) {
+		big = *taken;
+		small = u->map;
+	} else {
+		big = u->map;
+		small = *taken;
+	}
+	for (i = 0; i < small.nslots; i++) {
+		if (small.slots[i].count != 0)
+			(void)map_add(u, &big, small.slots[i].key_id, small.slots[i].last,
+			    small.slots[i].count);
+	}
+	free(small.slots);
+	u->map = big;
+	memset(taken, 0, sizeof(*taken));
+}
+
+enum tsk_status
+usage_flush(struct usage *u, struct store *st)
+{
+	struct use_map	taken;
+	enum tsk_status	rc = TSK_OK;
+
+	/* Swap the map out so noting goes on, into a fresh map, while the store writes. */
+	pthread_mutex_lock(&u->mu);
+	taken = u->map;
+	memset(&u->map, 0, sizeof(u->map));
+	u->warned = 0;
+	pthread_mutex_unlock(&u->mu);
+	if (taken.n == 0)
+		goto out;
+	rc = store_transaction(st, write_all, &taken);
+	if (rc != TSK_OK) {
+		pthread_mutex_lock(&u->mu);
+		merge_back(u, &taken);
+		pthread_mutex_unlock(&u->mu);
+	}
+out:
+	free(taken.slots);
+	return rc;
+}
+
+int
+usage_pending(struct usage *u)
+{
+	size_t	n;
+
+	pthread_mutex_lock(&u->mu);
+	n = u->map.n;
+	pthread_mutex_unlock(&u->mu);
+	return (int)n;
+}

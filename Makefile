@@ -40,7 +40,7 @@ WSDL_C   := $(GEN)/wsdl_blob.c
 
 SRC      := $(filter-out src/main.c,$(wildcard src/*.c))
 OBJ      := $(SRC:src/%.c=$(BUILD)/%.o)
-GEN_OBJ  := $(BUILD)/soapC.o $(BUILD)/soapServer.o $(BUILD)/wsdl_blob.o
+GEN_OBJ  := $(BUILD)/soapC.o $(BUILD)/soapServer.o $(BUILD)/wsdl_blob.o $(BUILD)/nsmap.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -70,7 +70,14 @@ $(WSDL_C): wsdl/TrackService.wsdl
 	  echo '0x00 };'; \
 	  echo 'const size_t tsk_wsdl_size = sizeof(tsk_wsdl_data) - 1;'; } > $@
 
+# The namespace table, defined once; libgsoap refers to it by name.
+$(GEN)/nsmap.c: $(GEN_HDR)
+	printf '#include "soapH.h"\n#include "TrackServiceSoap.nsmap"\n' > $@
+
 # Generated code gets relaxed warnings, and only it.
+$(BUILD)/nsmap.o: $(GEN)/nsmap.c $(GEN_HDR)
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS_ALL) -w -c -o $@ $<
 $(BUILD)/soapC.o: $(GEN)/soapC.c $(GEN_HDR)
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS_ALL) -w -c -o $@ $<
@@ -86,11 +93,11 @@ $(BUILD)/%.o: src/%.c $(wildcard src/*.h) $(GEN_HDR)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS_ALL) $(WARN) -c -o $@ $<
 
-$(BUILD)/libtskey.a: $(OBJ) $(GEN_OBJ)
+$(BUILD)/libtskey.a: $(OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(BIN): $(BUILD)/main.o $(BUILD)/libtskey.a
-	$(CC) $(OPT) $(LDSAN) -o $@ $(BUILD)/main.o $(BUILD)/libtskey.a $(LDLIBS)
+$(BIN): $(BUILD)/main.o $(GEN_OBJ) $(BUILD)/libtskey.a
+	$(CC) $(OPT) $(LDSAN) -o $@ $(BUILD)/main.o $(GEN_OBJ) $(BUILD)/libtskey.a $(LDLIBS)
 
 # libgsoap calls back into the generated serializers: link them whole, not from the archive.
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/fixture.h $(GEN_OBJ) $(BUILD)/libtskey.a $(wildcard src/*.h)

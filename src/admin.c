@@ -384,12 +384,29 @@ admin_key_get(struct store *st, const struct admin_actor *who, int64_t key_id,
 	return key_for(st, who, key_id, out);
 }
 
+int64_t
+admin_key_ends(const struct store_key *k)
+{
+	if (k->stops_at != 0 && (k->expires_at == 0 || k->stops_at < k->expires_at))
+		return k->stops_at;
+	return k->expires_at;
+}
+
 /* A key that can no longer be used whatever its status: expired, or its grace is over. */
 static int
 key_ended(const struct store_key *k, int64_t now)
 {
-	return (k->expires_at != 0 && now >= k->expires_at) ||
-	    (k->stops_at != 0 && now >= k->stops_at);
+	int64_t	ends = admin_key_ends(k);
+
+	return ends != 0 && now >= ends;
+}
+
+const char *
+admin_key_state(const struct store_key *k, int64_t now)
+{
+	if (k->status != STORE_KEY_ACTIVE)
+		return "inactive";
+	return key_ended(k, now) ? "expired" : "active";
 }
 
 enum key_change { KEY_DEACTIVATE, KEY_REACTIVATE, KEY_DELETE };

@@ -82,6 +82,11 @@ enum tsk_status	admin_key_delete(struct store *st, const struct admin_actor *who
 enum tsk_status	admin_key_rotate(struct store *st, const struct admin_actor *who, int64_t key_id,
 		    int64_t grace, char *key_out, int64_t *id_out);
 
+/* "active", "inactive" or "expired" (past expires_at or the end of a rotation grace). */
+const char	*admin_key_state(const struct store_key *k, int64_t now);
+/* When the key stops by itself: the earlier of expires_at and stops_at; 0 = never. */
+int64_t		 admin_key_ends(const struct store_key *k);
+
 /* Create a Login user (kind: enum store_user_kind); the password is hashed here. */
 enum tsk_status	admin_user_create(struct store *st, const struct admin_actor *who,
 		    const char *account, const char *user, const char *password, int kind);

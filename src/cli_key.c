@@ -15,23 +15,13 @@ print_key(const struct store_key *k, void *arg)
 {
 	char	created[32], expires[32], used[32];
 	int64_t	now = *(const int64_t *)arg;
-	int64_t	ends = k->expires_at;
-	const char *status;
 
-	if (k->stops_at != 0 && (ends == 0 || k->stops_at < ends))
-		ends = k->stops_at;
 	cli_time(k->created_at, created, sizeof(created), "-");
-	cli_time(ends, expires, sizeof(expires), "never");
+	cli_time(admin_key_ends(k), expires, sizeof(expires), "never");
 	cli_time(k->last_used_at, used, sizeof(used), "never");
-	if (k->status != STORE_KEY_ACTIVE)
-		status = "inactive";
-	else if (ends != 0 && now >= ends)
-		status = "expired";
-	else
-		status = "active";
 	printf("%lld\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", (long long)k->id, k->account,
-	    *k->name != '\0' ? k->name : "-", k->prefix, status, k->env, k->scopes, created,
-	    expires, used);
+	    *k->name != '\0' ? k->name : "-", k->prefix, admin_key_state(k, now), k->env,
+	    k->scopes, created, expires, used);
 	return 0;
 }
 
@@ -43,7 +33,7 @@ print_key_details(const struct store_key *k)
 	printf("id\t%lld\naccount\t%s\nname\t%s\nprefix\t%s\nenvironment\t%s\n", (long long)k->id,
 	    k->account, k->name, k->prefix, k->env);
 	printf("status\t%s\nscopes\t%s\nip_allow\t%s\nplatform\t%s\n",
-	    k->status == STORE_KEY_ACTIVE ? "active" : "inactive", k->scopes,
+	    admin_key_state(k, time(NULL)), k->scopes,
 	    *k->ip_allow != '\0' ? k->ip_allow : "any", k->platform ? "yes" : "no");
 	printf("rate_per_minute\t%lld\nrate_per_day\t%lld\nuse_count\t%lld\n",
 	    (long long)k->rate_minute, (long long)k->rate_day, (long long)k->use_count);

@@ -21,7 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "TrackServiceSoap.nsmap"
 #include "log.h"
 #include "ratelimit.h"
 #include "usage.h"

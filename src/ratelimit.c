@@ -180,6 +180,7 @@ ratelimit_take(struct ratelimit *rl, int64_t key_id, int64_t per_minute, int64_t
 	if (s == NULL)
 		s = slot_claim(rl, key_id);
 	slot_roll(s, now);
+	/* Refusals touch too: a key being refused is busy, and reusing its entry would reset it. */
 	s->touched = now;
 	if (per_minute > 0 && s->minute_count >= per_minute)
 		wait = s->minute_start + MINUTE - now;

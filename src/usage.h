@@ -2,8 +2,9 @@
 /*
  * Batched key usage: the validator notes each use here in memory (no store write on the request
  * path), and a flusher writes last_used_at and use_count to the store in one transaction every
- * interval and at shutdown. Thread-safe (one mutex). Memory is bounded by the number of distinct
- * keys used between two flushes.
+ * interval and at shutdown. Thread-safe (one mutex). Memory grows with the number of distinct
+ * keys used since the last successful flush, up to 1,000,000 keys; uses of further keys are
+ * refused until a flush succeeds.
  */
 #ifndef USAGE_H
 #define USAGE_H
@@ -17,13 +18,19 @@ struct usage;
 struct usage	*usage_new(void);	/* NULL on allocation failure (logged) */
 void		 usage_free(struct usage *u);	/* NULL is fine; pending uses are dropped */
 
-/* Note one use of key_id at now. Returns 0, or -1 when memory ran out (the use is lost, logged). */
+/*
+ * Note one use of key_id at now (the latest now noted becomes last_used_at). Returns 0, or -1
+ * when memory ran out or key_id would be the 1,000,001st key pending: the use is lost, and
+ * logged once until the next flush.
+ */
 int		 usage_note(struct usage *u, int64_t key_id, int64_t now);
 
 /*
  * Write every pending use to st (store_key_usage for each key, inside one store_transaction)
- * and forget them. On a store error the pending uses are kept for the next flush. Returns the
- * store's status. Safe to call while other threads note uses.
+ * and forget them. On a store error the pending uses are kept for the next flush, merged with
+ * those noted meanwhile. Returns the store's status; TSK_OK without touching st when nothing is
+ * pending. Safe to call while other threads note uses: the pending map is swapped out under the
+ * mutex and written outside it. st is used only by the calling thread.
  */
 enum tsk_status	 usage_flush(struct usage *u, struct store *st);
 

@@ -70,8 +70,11 @@ audit(struct store *st, const struct admin_actor *who, const char *action, int64
 	if (detail != NULL)
 		d = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(detail);
+	/* The detail is bounded by what a key's settings can hold, so this only guards. */
 	if (d != NULL && strlen(d) < sizeof(a.detail))
 		memcpy(a.detail, d, strlen(d) + 1);
+	else if (d != NULL)
+		log_warnx("audit: detail of %s too long, not kept", action);
 	free(d);
 	rc = store_audit_append(st, &a);
 	return rc;
@@ -159,7 +162,7 @@ admin_account_create(struct store *st, const struct admin_actor *who, const char
 	struct op	o = { .who = who, .name = name, .n = credit, .n2 = allowance,
 			    .id_out = id_out };
 
-	if (!admin_name_ok(name) || allowance < 0)
+	if (!admin_name_ok(name) || credit < 0 || allowance < 0)
 		return TSK_ERR_INPUT;
 	return store_transaction(st, tx_account_create, &o);
 }
@@ -205,6 +208,8 @@ admin_credit_set(struct store *st, const struct admin_actor *who, const char *ac
 {
 	struct op	o = { .who = who, .name = account, .n = credit, .n2 = 0 };
 
+	if (credit < 0)
+		return TSK_ERR_INPUT;	/* a balance is never set below zero; add may take some */
 	return store_transaction(st, tx_account_money, &o);
 }
 
@@ -485,8 +490,12 @@ tx_key_rotate(struct store *st, void *arg)
 	rc = key_for(st, o->who, o->id, &old);
 	if (rc != TSK_OK)
 		return rc;
-	if (old.status != STORE_KEY_ACTIVE || key_ended(&old, o->who->now))
-		return TSK_ERR_CONFLICT;	/* only a working key is rotated */
+	/*
+	 * Only a working key is rotated, and only once: rotating a key in its grace window again
+	 * would stretch the window and fork its line of successors. Rotate the successor.
+	 */
+	if (old.status != STORE_KEY_ACTIVE || key_ended(&old, o->who->now) || old.stops_at != 0)
+		return TSK_ERR_CONFLICT;
 	rc = room_for_key(st, o->who, old.account_id, 1);
 	if (rc != TSK_OK)
 		return rc;

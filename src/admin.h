@@ -44,6 +44,7 @@ int		admin_name_ok(const char *name);
 /* Scopes: up to 16 space-separated tokens of [a-z0-9:._-], 255 bytes in all. */
 int		admin_scopes_ok(const char *scopes);
 
+/* Credits and allowances are never negative, except that credit_add may take some away. */
 enum tsk_status	admin_account_create(struct store *st, const struct admin_actor *who,
 		    const char *name, int64_t credit, int64_t allowance, int64_t *id_out);
 enum tsk_status	admin_account_get(struct store *st, const struct admin_actor *who,
@@ -77,7 +78,8 @@ enum tsk_status	admin_key_reactivate(struct store *st, const struct admin_actor 
 enum tsk_status	admin_key_delete(struct store *st, const struct admin_actor *who, int64_t key_id);
 /*
  * A new key with the old one's settings; the old one stops at once (grace 0) or after grace
- * seconds. key_out as for admin_key_create.
+ * seconds. key_out as for admin_key_create. TSK_ERR_CONFLICT for a key that is inactive, ended
+ * or already rotated (in its grace window): rotate its successor instead.
  */
 enum tsk_status	admin_key_rotate(struct store *st, const struct admin_actor *who, int64_t key_id,
 		    int64_t grace, char *key_out, int64_t *id_out);

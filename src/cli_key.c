@@ -122,26 +122,6 @@ key_create(struct cli *c, struct store *st)
 	return rc;
 }
 
-/* Hex digits to 32 bytes: 0, or -1 when s is not 64 hex digits. */
-static int
-hex_hash(const char *s, unsigned char out[SECRET_HASH_LEN])
-{
-	static const char	digits[] = "0123456789abcdef";
-	const char		*hi, *lo;
-	int			 i;
-
-	if (strlen(s) != SECRET_HASH_LEN * 2)
-		return -1;
-	for (i = 0; i < SECRET_HASH_LEN; i++) {
-		hi = strchr(digits, s[2 * i] | 0x20);
-		lo = strchr(digits, s[2 * i + 1] | 0x20);
-		if (s[2 * i] == '\0' || s[2 * i + 1] == '\0' || hi == NULL || lo == NULL)
-			return -1;
-		out[i] = (unsigned char)(((hi - digits) << 4) | (lo - digits));
-	}
-	return 0;
-}
-
 /*
  * A legacy TrackServiceKey on stdin (or with --hash, its SHA-256 in hex): stored by hash, so
  * clients that hold it keep working.
@@ -168,7 +148,7 @@ key_import(struct cli *c, struct store *st)
 	key = validator_trim(line, &len);
 	if (by_hash) {
 		line[key - line + (ptrdiff_t)len] = '\0';
-		rc = hex_hash(key, hash);
+		rc = secret_hash_from_hex(key, hash);
 	} else {
 		rc = secret_key_format(key, len) == SECRET_FMT_OTHER ? 0 : -1;
 		if (rc == 0)

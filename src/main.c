@@ -74,7 +74,7 @@ static const struct help {
 	{ "account", "usage: tskey account create NAME [--credit N] [--allowance N]\n"
 	    "       tskey account list\n"
 	    "       tskey account allowance ACCOUNT N\n"
-	    "  A monthly allowance tops the balance up to N on the first metered call of each\n"
+	    "  A monthly allowance tops the balance up to N on the account's first call of each\n"
 	    "  month (UTC); credit bought on top is kept.\n" },
 	{ "key", "usage: tskey key create ACCOUNT [--name LABEL] [--expires DATE|RFC3339] [--test]\n"
 	    "                [--scopes \"S ...\"] [--ip LIST] [--rate-minute N] [--rate-day N]\n"

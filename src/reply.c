@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "secret.h"
 #include "soapH.h"
 #include "tstime.h"
 
@@ -41,6 +42,7 @@ reply_json(struct soap *soap, struct request *r, int status, json_t *obj)
 		return send_body(soap, r, 500, "application/json", oom, sizeof(oom) - 1);
 	}
 	rc = send_body(soap, r, status, "application/json; charset=utf-8", s, strlen(s));
+	secret_wipe(s, strlen(s));	/* it may have held a new key or session key */
 	free(s);
 	return rc;
 }

@@ -150,11 +150,15 @@ r_login(struct soap *soap, struct request *r, const struct rest_body *b)
 	if (lr == LOGIN_ERROR)
 		return reply_verdict(soap, r, TSK_VERDICT_ERROR);
 	if (lr != LOGIN_OK) {
+		/* A wrong password is a 401 like any other under --uniform-errors. */
+		const char	*code = lr == LOGIN_FAILED && r->policy->uniform_errors ?
+				    "UNAUTHORIZED" : login_code(lr);
+
 		/* TrackRoad's fields for old clients, and ours for new ones. */
 		return reply_json(soap, r, lr == LOGIN_FAILED ? 401 : 403,
 		    json_pack("{s:s, s:i, s:n, s:s, s:s, s:s}", "Message", login_message(lr),
 		    "Status", TRACKROAD_STATUS_FAILED, "Key", "message", login_message(lr), "code",
-		    login_code(lr), "requestId", r->id));
+		    code, "requestId", r->id));
 	}
 	rc = reply_json(soap, r, 200, json_pack("{s:s, s:i, s:s}", "Message", "Success",
 	    "Status", TRACKROAD_STATUS_SUCCESS, "Key", key));

@@ -82,6 +82,27 @@ secret_hash(const void *data, size_t n, unsigned char out[SECRET_HASH_LEN])
 	}
 }
 
+/* The value of c, which the caller has checked is a hex digit of either case. */
+static unsigned char
+hex_nibble(char c)
+{
+	return (unsigned char)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+}
+
+int
+secret_hash_from_hex(const char *hex, unsigned char out[SECRET_HASH_LEN])
+{
+	size_t	i;
+
+	/* Check every digit before the first write, so that out is untouched on failure. */
+	if (hex == NULL || strlen(hex) != 2 * SECRET_HASH_LEN ||
+	    strspn(hex, "0123456789abcdefABCDEF") != 2 * SECRET_HASH_LEN)
+		return -1;
+	for (i = 0; i < SECRET_HASH_LEN; i++)
+		out[i] = (unsigned char)(hex_nibble(hex[2 * i]) << 4 | hex_nibble(hex[2 * i + 1]));
+	return 0;
+}
+
 /* zlib's CRC-32 (reflected polynomial 0xEDB88320); bitwise, as it only sees 31 bytes. */
 static uint32_t
 crc32_zlib(const char *s, size_t n)

@@ -20,6 +20,13 @@ int	secret_random(void *buf, size_t n);
 void	secret_hash(const void *data, size_t n, unsigned char out[SECRET_HASH_LEN]);
 
 /*
+ * A SHA-256 spelled in hex (how a legacy key is imported by its hash) back into its bytes.
+ * 0 on success. -1, with out untouched, unless hex is exactly 2 * SECRET_HASH_LEN hex digits
+ * of either case and nothing else (no "0x", sign or space); NULL gives -1 too.
+ */
+int	secret_hash_from_hex(const char *hex, unsigned char out[SECRET_HASH_LEN]);
+
+/*
  * A new TrackServiceKey: "tsk_<env>_" + 22 base62 characters (>= 130 bits from RAND_bytes)
  * + 6 base62 characters of CRC-32 over everything before them. env is "live" or "test".
  * Writes a NUL-terminated key into out (size >= SECRET_KEY_MAX) and its display prefix

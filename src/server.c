@@ -79,6 +79,12 @@ hook_parse(struct soap *soap)
 	err = c->srv->fparse(soap);
 	c->seen = 1;
 	c->method = soap->status;	/* soap->status is reused for the response */
+	/*
+	 * gSOAP 2.8.124 skips 4 bytes of "PATCH " when it cuts the path out of the request line,
+	 * leaving "H /path": put the path where it belongs.
+	 */
+	if (soap->status == SOAP_PATCH && strncmp(soap->path, "H /", 3) == 0)
+		memmove(soap->path, soap->path + 2, strlen(soap->path + 2) + 1);
 	if (err != SOAP_OK)
 		return err;
 	/*

@@ -141,6 +141,10 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER audit_append_only_u BEFORE UPDATE ON audit"
 	"  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;"
 	"CREATE TRIGGER audit_append_only_d BEFORE DELETE ON audit"
+	"  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;"
+	/* INSERT OR REPLACE deletes without DELETE triggers (recursive_triggers is off). */
+	"CREATE TRIGGER audit_append_only_r BEFORE INSERT ON audit"
+	"  WHEN EXISTS (SELECT 1 FROM audit WHERE id = NEW.id)"
 	"  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;",
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))

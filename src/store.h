@@ -26,6 +26,7 @@ enum store_user_kind { STORE_USER_PERSON = 0, STORE_USER_API = 1 };
 #define STORE_SCOPES_MAX	256	/* space-separated scopes */
 #define STORE_IPS_MAX		512	/* comma-separated addresses and CIDR blocks */
 #define STORE_MONTH_MAX		8	/* "2026-11" */
+#define STORE_AUDIT_DETAIL_MAX	4096	/* a key's whole settings, JSON-escaped, fit */
 
 struct store_account {
 	int64_t	id;
@@ -94,7 +95,7 @@ struct store_audit {
 	char	target[64];		/* "key:12", "account:3", "user:alice" */
 	char	client[64];		/* client address, "" for the CLI */
 	char	request_id[24];
-	char	detail[256];		/* JSON object, no secrets */
+	char	detail[STORE_AUDIT_DETAIL_MAX];	/* JSON object, no secrets */
 };
 
 /*

@@ -193,12 +193,17 @@ judge_policy(struct store *st, const struct validator_policy *pol,
 	    !ratelimit_take(pol->rl, p->key_id, p->rate_minute, p->rate_day, req->now,
 	    &p->retry_after))
 		return TSK_VERDICT_RATE_LIMITED;
+	/* A new month's allowance shows on any call, so a free balance query is not stale. */
+	month_of(req->now, month);
+	if (p->monthly_allowance > 0 && strcmp(month, allowance_month) != 0) {
+		if (store_allowance_refill(st, p->account_id, month) != TSK_OK)
+			return TSK_VERDICT_ERROR;
+		/* What the refill made of the balance we read before it. */
+		if (p->credit < p->monthly_allowance)
+			p->credit = p->monthly_allowance;
+	}
 	if (req->cost <= 0)
 		return TSK_VERDICT_OK;
-	month_of(req->now, month);
-	if (p->monthly_allowance > 0 && strcmp(month, allowance_month) != 0 &&
-	    store_allowance_refill(st, p->account_id, month) != TSK_OK)
-		return TSK_VERDICT_ERROR;
 	switch (store_credit_debit(st, p->account_id, req->cost)) {
 	case TSK_OK:
 		p->credit -= req->cost;	/* what remains, as far as this request knows */

@@ -36,6 +36,9 @@ ACTION = TR_NS + "{}"
 KEY_RE = re.compile(r"^tsk_live_[0-9A-Za-z]{28}$")
 GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 LISTEN_RE = re.compile(r"^tskey: listening on 127\.0\.0\.1:(\d+) \(database .*\)$")
+# Any listening address ("::1", "0.0.0.0", "::"): for servers started with listen=...
+LISTEN_ANY_RE = re.compile(r"^tskey: listening on (.+):(\d+) \(database .*\)$")
+TEST_KEY_RE = re.compile(r"^tsk_test_[0-9A-Za-z]{28}$")
 
 _live_servers = []      # Server objects still running: killed at exit if a test left one behind
 _temp_dirs = []
@@ -93,9 +96,11 @@ class Server:
         self.starts = 0
 
     # ---- the CLI -------------------------------------------------------------------------
-    def cli(self, *args, input=None, check=True, timeout=CLI_TIMEOUT):
-        """Run `tskey --db DB ARGS...`; returns CompletedProcess (text). check: exit 0 required."""
-        cmd = [TSKEY_BIN, "--db", self.db] + [str(a) for a in args]
+    def cli(self, *args, input=None, check=True, timeout=CLI_TIMEOUT, global_opts=()):
+        """Run `tskey --db DB [GLOBAL_OPTS] ARGS...`; returns CompletedProcess (text).
+        check: exit 0 required. global_opts go before the command (e.g. ("--max-keys", 2))."""
+        cmd = ([TSKEY_BIN, "--db", self.db] + [str(a) for a in global_opts]
+               + [str(a) for a in args])
         cp = subprocess.run(cmd, input=input if input is not None else "",
                             capture_output=True, text=True, timeout=timeout)
         if check and cp.returncode != 0:
@@ -103,16 +108,43 @@ class Server:
                            % (cmd[1:], cp.returncode, cp.stdout, cp.stderr))
         return cp
 
-    def account_create(self, name, credit=0):
-        return self.cli("account", "create", name, "--credit", credit)
+    def account_create(self, name, credit=0, allowance=None):
+        args = ["account", "create", name, "--credit", credit]
+        if allowance is not None:
+            args += ["--allowance", allowance]
+        return self.cli(*args)
 
-    def key_create(self, account, name=None, expires=None):
-        """Create a key; returns the key (stdout line 1)."""
-        args = ["key", "create", account]
-        if name is not None:
-            args += ["--name", name]
-        if expires is not None:
-            args += ["--expires", expires]
+    @staticmethod
+    def key_options(name=None, expires=None, scopes=None, ip=None, rate_minute=None,
+                    rate_day=None, test=False, platform=False):
+        """The `key create` options for these settings (None / False: the option is left out)."""
+        args = []
+        for opt, val in (("--name", name), ("--expires", expires), ("--scopes", scopes),
+                         ("--ip", ip), ("--rate-minute", rate_minute), ("--rate-day", rate_day)):
+            if val is not None:
+                args += [opt, val]
+        if test:
+            args.append("--test")
+        if platform:
+            args.append("--platform")
+        return args
+
+    def key_create_id(self, account, global_opts=(), **opts):
+        """Create a key with key_options(**opts); returns (key, key id). The id is read from
+        the "created key N" line on stderr; stdout must hold the key alone."""
+        cp = self.cli("key", "create", account, *self.key_options(**opts),
+                      global_opts=global_opts)
+        lines = cp.stdout.splitlines()
+        if len(lines) != 1 or not lines[0]:
+            raise CliError("key create printed %r on stdout (want the key alone)" % cp.stdout)
+        m = re.search(r"created key (\d+)", cp.stderr)
+        if not m:
+            raise CliError("key create: no key id on stderr: %r" % cp.stderr)
+        return lines[0], m.group(1)
+
+    def key_create(self, account, name=None, expires=None, **opts):
+        """Create a key; returns the key (stdout line 1). opts: see key_options."""
+        args = ["key", "create", account] + self.key_options(name=name, expires=expires, **opts)
         cp = self.cli(*args)
         lines = cp.stdout.splitlines()
         if not lines:
@@ -136,19 +168,93 @@ class Server:
             raise CliError("cannot identify key by prefix: %r" % ids)
         return ids[0]
 
+    def key_row(self, key_id):
+        """The `key list` row of key_id, or None when it is not listed."""
+        rows, _ = self.key_list()
+        for r in rows:
+            if r["ID"] == str(key_id):
+                return r
+        return None
+
+    def key_show(self, key_id):
+        """`key show KEY_ID` as a dict (field -> value)."""
+        cp = self.cli("key", "show", key_id)
+        out = {}
+        for ln in cp.stdout.splitlines():
+            k, _, v = ln.partition("\t")
+            out[k] = v
+        return out
+
     def key_revoke(self, key_id):
         return self.cli("key", "revoke", key_id)
 
-    def user_create(self, account, user, password):
-        return self.cli("user", "create", account, user, "--password-stdin", input=password + "\n")
+    def key_deactivate(self, key_id, check=True):
+        return self.cli("key", "deactivate", key_id, check=check)
+
+    def key_reactivate(self, key_id, check=True):
+        return self.cli("key", "reactivate", key_id, check=check)
+
+    def key_delete(self, key_id, check=True):
+        return self.cli("key", "delete", key_id, check=check)
+
+    def key_rotate(self, key_id, grace=None):
+        """Rotate; returns the new key (stdout, alone on its line)."""
+        args = ["key", "rotate", key_id] + (["--grace", grace] if grace is not None else [])
+        cp = self.cli(*args)
+        lines = cp.stdout.splitlines()
+        if len(lines) != 1 or not lines[0]:
+            raise CliError("key rotate printed %r on stdout (want the key alone)" % cp.stdout)
+        return lines[0]
+
+    def key_import(self, account, legacy, hash=False, check=True, extra=()):
+        """`key import ACCOUNT [--hash]` with legacy on stdin; returns the CompletedProcess."""
+        args = ["key", "import", account] + (["--hash"] if hash else []) + list(extra)
+        return self.cli(*args, input=legacy + "\n", check=check)
+
+    def user_create(self, account, user, password, api=False):
+        args = ["user", "create", account, user, "--password-stdin"] + (["--api"] if api else [])
+        return self.cli(*args, input=password + "\n")
 
     def credit_set(self, account, n):
         return self.cli("credit", "set", account, n)
 
+    def credit_add(self, account, n):
+        return self.cli("credit", "add", account, n)
+
+    def allowance_set(self, account, n):
+        return self.cli("account", "allowance", account, n)
+
+    def account_credit(self, name):
+        """The CREDIT column of `account list` for account name, as an int."""
+        cp = self.cli("account", "list")
+        for ln in cp.stdout.splitlines()[1:]:
+            f = ln.split("\t")
+            if len(f) > 2 and f[1] == name:
+                return int(f[2])
+        raise CliError("account %r not in `account list`: %r" % (name, cp.stdout))
+
+    def audit(self, account=None, limit=None):
+        """Rows of `audit` (newest first) as dicts keyed by the header names; plus the text."""
+        args = ["audit"]
+        if account is not None:
+            args += ["--account", account]
+        if limit is not None:
+            args += ["--limit", limit]
+        cp = self.cli(*args)
+        lines = cp.stdout.splitlines()
+        header = lines[0].split("\t")
+        rows = [dict(zip(header, ln.split("\t"))) for ln in lines[1:] if ln]
+        return rows, cp.stdout + cp.stderr
+
     # ---- the server ----------------------------------------------------------------------
     @property
     def base(self):
-        return "http://127.0.0.1:%d" % self.port
+        h = self.connect_host
+        return "http://%s:%d" % ("[%s]" % h if ":" in h else h, self.port)
+
+    def base_via(self, host):
+        """The base URL through another address of the same server (e.g. "::1" on "::")."""
+        return "http://%s:%d" % ("[%s]" % host if ":" in host else host, self.port)
 
     @property
     def soap_url(self):
@@ -159,16 +265,26 @@ class Server:
             line = line.rstrip("\n")
             with self._stdout_lock:
                 self.stdout_lines.append(line)
-            m = LISTEN_RE.match(line)
+            m = (LISTEN_RE if self.listen_host == "127.0.0.1" else LISTEN_ANY_RE).match(line)
             if m and not self._ready.is_set():
-                self.port = int(m.group(1))
+                self.port = int(m.group(m.lastindex))
                 self._ready.set()
         stream.close()
 
-    def start(self, *extra, demo=False):
-        """Start `serve`; returns the stdout lines printed before the listening line."""
+    listen_host = "127.0.0.1"       # the address the server listens on (see start)
+    connect_host = "127.0.0.1"      # the address clients connect to
+
+    def start(self, *extra, demo=False, global_opts=(), listen=None, connect=None):
+        """Start `serve`; returns the stdout lines printed before the listening line.
+        global_opts go before `serve` (e.g. ("--max-keys", 2)). listen: a host other than
+        127.0.0.1 (e.g. "::1", "::"), port 0 always; connect: the address clients then use."""
         assert self.proc is None, "server already running"
-        cmd = [TSKEY_BIN, "--db", self.db, "serve", "--listen", "127.0.0.1:0"]
+        self.listen_host = listen or "127.0.0.1"
+        wildcard = self.listen_host in ("::", "0.0.0.0")
+        self.connect_host = connect or ("127.0.0.1" if wildcard else self.listen_host)
+        lhost = "[%s]" % self.listen_host if ":" in self.listen_host else self.listen_host
+        cmd = ([TSKEY_BIN, "--db", self.db] + [str(g) for g in global_opts]
+               + ["serve", "--listen", "%s:0" % lhost])
         if not demo:
             cmd.append("--no-demo")
         cmd += [str(e) for e in extra]
@@ -259,13 +375,13 @@ class Server:
         return curl(method, (host_url or self.base) + path, headers=headers, body=body,
                     timeout=timeout, tmpdir=self.dir)
 
-    def rest(self, method, path, key=None, headers=(), body=None, bearer=None):
+    def rest(self, method, path, key=None, headers=(), body=None, bearer=None, host_url=None):
         hdrs = list(headers)
         if key is not None:
             hdrs.append("X-API-Key: " + key)
         if bearer is not None:
             hdrs.append("Authorization: Bearer " + bearer)
-        return self.curl(method, path, headers=hdrs, body=body)
+        return self.curl(method, path, headers=hdrs, body=body, host_url=host_url)
 
     def credit(self, key=None, **kw):
         return self.rest("POST", "/rest/credit", key=key, **kw)
@@ -274,12 +390,13 @@ class Server:
         return self.rest("POST", "/rest/login", headers=["Content-Type: application/json"],
                          body=json.dumps({"UserName": user, "Password": password}))
 
-    def soap(self, op, session_id=None, version="1.1", body_xml=None, header_xml=None):
+    def soap(self, op, session_id=None, version="1.1", body_xml=None, header_xml=None,
+             host_url=None):
         """POST a SOAP envelope for op; returns (HttpResponse, SoapResult)."""
         env = envelope(op, session_id=session_id, version=version, body_xml=body_xml,
                        header_xml=header_xml)
         resp = self.curl("POST", "/TrackService.asmx", headers=soap_headers(op, version),
-                         body=env)
+                         body=env, host_url=host_url)
         return resp, parse_soap(resp.body)
 
     def soap_login(self, user, password, version="1.1"):
@@ -289,7 +406,7 @@ class Server:
 
     def raw(self, timeout=HTTP_TIMEOUT):
         """A raw keep-alive HTTP connection to the server."""
-        return RawConn(self.port, timeout=timeout)
+        return RawConn(self.port, timeout=timeout, host=self.connect_host)
 
 
 # ---- curl ------------------------------------------------------------------------------------
@@ -437,6 +554,7 @@ class SoapResult:
         self.detail_code = None       # AuthFault/Code
         self.detail_status = None
         self.detail_request_id = None
+        self.detail_retry_after = None  # AuthFault/RetryAfter (RATE_LIMITED), as text
         self.body_child = None        # the Body's first element
         self.header = None            # the Header element or None
         self.credit = None
@@ -494,6 +612,7 @@ def parse_soap(data):
                 r.detail_code = af.findtext("{%s}Code" % TR_NS)
                 r.detail_status = af.findtext("{%s}Status" % TR_NS)
                 r.detail_request_id = af.findtext("{%s}RequestId" % TR_NS)
+                r.detail_retry_after = af.findtext("{%s}RetryAfter" % TR_NS)
         return r
     if child.tag == "{%s}CreditRemainingResponse" % TR_NS:
         c = child.findtext("{%s}CreditRemainingResult/{%s}Credit" % (TR_NS, TR_NS))
@@ -513,9 +632,9 @@ def parse_soap(data):
 class RawConn:
     """One TCP connection; requests are written by hand and responses read by Content-Length."""
 
-    def __init__(self, port, timeout=HTTP_TIMEOUT):
+    def __init__(self, port, timeout=HTTP_TIMEOUT, host="127.0.0.1"):
         self.port = port
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.sock = socket.create_connection((host, port), timeout=timeout)
         self.sock.settimeout(timeout)
         self.buf = b""
 
@@ -598,6 +717,15 @@ def soap_verdict(resp, res):
     if res.fault:
         return res.detail_code or "FAULT_WITHOUT_CODE"
     return "HTTP_%d" % resp.status
+
+
+def avoid_window_edge(period, margin):
+    """Rate limits count in fixed windows aligned to the epoch (minutes, UTC days). When fewer
+    than margin seconds of the current period-long window are left, wait for the next one, so
+    that a test's requests all fall in one window. margin must be under 30."""
+    left = period - time.time() % period
+    if left < margin:
+        wait_until(time.time() + left + 0.05)
 
 
 def wait_until(t):

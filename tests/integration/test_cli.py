@@ -22,7 +22,9 @@ class CliTest(unittest.TestCase):
         self.assertEqual(cp.returncode, 0, cp)
         self.assertTrue(cp.stdout.startswith("usage: tskey"), cp.stdout)
         for word in ("serve", "account create", "key create", "key revoke", "user create",
-                     "credit set"):
+                     "credit set", "credit add", "account allowance", "key import",
+                     "key deactivate", "key reactivate", "key delete", "key rotate", "key show",
+                     "user list", "audit", "--max-keys"):
             self.assertIn(word, cp.stdout)
 
     def test_key_help(self):
@@ -83,21 +85,33 @@ class CliTest(unittest.TestCase):
         key = s.key_create("listacct", name="listed")
         rows, text = s.key_list("listacct")
         self.assertEqual(text.splitlines()[0].split("\t"),
-                         ["ID", "ACCOUNT", "NAME", "PREFIX", "STATUS", "CREATED", "EXPIRES",
-                          "LAST_USED"])
+                         ["ID", "ACCOUNT", "NAME", "PREFIX", "STATUS", "ENV", "SCOPES", "CREATED",
+                          "EXPIRES", "LAST_USED"])
         self.assertEqual(len(rows), 1, text)
+        for ln in text.splitlines():
+            self.assertEqual(len(ln.split("\t")), 10, "every row has the header's 10 columns: %r"
+                             % ln)
         row = rows[0]
         self.assertEqual(row["ACCOUNT"], "listacct")
         self.assertEqual(row["NAME"], "listed")
         self.assertEqual(row["STATUS"], "active")
+        self.assertEqual(row["ENV"], "live")
+        self.assertEqual(row["SCOPES"], "credit:read")     # the default scope
+        self.assertRegex(row["CREATED"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        self.assertEqual(row["EXPIRES"], "never")
+        self.assertEqual(row["LAST_USED"], "never")
         self.assertTrue(key.startswith(row["PREFIX"]), (row["PREFIX"], "not the key's prefix"))
         self.assertLess(len(row["PREFIX"]), len(key))
         self.assertNotIn(key, text)
         cp = s.key_revoke(row["ID"])
         self.assertEqual(cp.returncode, 0, cp)
         rows, text = s.key_list("listacct")
+        self.assertEqual(len(rows), 1, text)
         self.assertEqual(rows[0]["ID"], row["ID"])
-        self.assertEqual(rows[0]["STATUS"], "revoked", text)
+        # "revoked" is now "inactive" (a deactivated key); nothing else about the row changes.
+        self.assertEqual(rows[0]["STATUS"], "inactive", text)
+        self.assertEqual({k: v for k, v in rows[0].items() if k != "STATUS"},
+                         {k: v for k, v in row.items() if k != "STATUS"}, text)
 
     def test_key_revoke_unknown_id(self):
         cp = self.srv.cli("key", "revoke", "999999", check=False)
@@ -124,6 +138,50 @@ class CliTest(unittest.TestCase):
         s.account_create("listme", credit=31)
         out = s.cli("account", "list").stdout
         self.assertTrue(re.search(r"^\d+\tlistme\t31\t", out, re.M), out)
+
+    def test_account_allowance_listed(self):
+        s = self.srv
+        s.account_create("allowme", credit=2, allowance=40)
+        out = s.cli("account", "list").stdout
+        self.assertEqual(out.splitlines()[0].split("\t"),
+                         ["ID", "NAME", "CREDIT", "MONTHLY_ALLOWANCE", "CREATED"])
+        self.assertTrue(re.search(r"^\d+\tallowme\t2\t40\t", out, re.M), out)
+        s.allowance_set("allowme", 7)
+        out = s.cli("account", "list").stdout
+        self.assertTrue(re.search(r"^\d+\tallowme\t2\t7\t", out, re.M), out)
+        cp = s.cli("account", "allowance", "allowme", "-1", check=False)
+        self.assertNotEqual(cp.returncode, 0, cp)
+        cp = s.cli("account", "allowance", "no-such-account", "3", check=False)
+        self.assertNotEqual(cp.returncode, 0, cp)
+        self.assertIn("not found", cp.stderr)
+
+    def test_credit_add(self):
+        s = self.srv
+        s.account_create("adder", credit=5)
+        s.credit_add("adder", 7)
+        self.assertEqual(s.account_credit("adder"), 12)
+        s.credit_add("adder", -2)
+        self.assertEqual(s.account_credit("adder"), 10)
+        cp = s.cli("credit", "add", "adder", "lots", check=False)
+        self.assertNotEqual(cp.returncode, 0, cp)
+        self.assertEqual(s.account_credit("adder"), 10)
+
+    def test_user_list(self):
+        s = self.srv
+        s.account_create("users", credit=0)
+        s.user_create("users", "person-u", "person-password-1")
+        s.user_create("users", "api-u", "api-password-1", api=True)
+        cp = s.cli("user", "list", "users")
+        lines = cp.stdout.splitlines()
+        self.assertEqual(lines[0].split("\t"), ["ID", "ACCOUNT_ID", "NAME", "KIND", "CREATED"])
+        kinds = {f[2]: f[3] for f in (ln.split("\t") for ln in lines[1:])}
+        self.assertEqual(kinds, {"person-u": "person", "api-u": "api"}, cp.stdout)
+        self.assertNotIn("password", cp.stdout)
+        self.assertNotIn("scrypt", cp.stdout.lower())
+        everyone = s.cli("user", "list").stdout
+        self.assertIn("\tperson-u\t", everyone)
+        cp = s.cli("user", "list", "no-such-account", check=False)
+        self.assertNotEqual(cp.returncode, 0, cp)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ import zeep.exceptions
 import zeep.plugins
 import zeep.transports
 
-from harness import GUID_RE, HTTP_TIMEOUT, SOAP11_NS, SOAP12_NS, TR_NS, Server
+from harness import (GUID_RE, HTTP_TIMEOUT, SOAP11_NS, SOAP12_NS, TR_NS, Server,
+                     avoid_window_edge)
 
 BINDINGS = ("TrackServiceSoap", "TrackServiceSoap12")
 
@@ -38,6 +39,7 @@ def fault_code(fault):
 class ZeepTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
+        avoid_window_edge(86400, 10)    # the rate-limit flows use per-day limits
         cls.srv = Server("zeep")
         s = cls.srv
         s.account_create("acme", credit=77)
@@ -104,6 +106,32 @@ class ZeepTest(unittest.TestCase):
         self.assertEqual(fault_code(cm.exception), "DISABLED")
         self.assertNotIn(k, str(cm.exception.message))
 
+    def _scope_flow(self, binding):
+        """A key without credit:read: CreditRemaining is a Forbidden fault, INSUFFICIENT_SCOPE."""
+        k = self.srv.key_create("acme", name="scope-" + binding, scopes="track:write")
+        svc = self.service(binding)
+        with self.assertRaises(zeep.exceptions.Fault) as cm:
+            svc.CreditRemaining(_soapheaders=self.hdr(k))
+        self.assertTrue(cm.exception.message.startswith("Forbidden"), cm.exception.message)
+        self.assertEqual(fault_code(cm.exception), "INSUFFICIENT_SCOPE")
+        self.assertNotIn(k, str(cm.exception.message))
+        # The same client and key still pass where no scope is needed.
+        self.assertIsNone(svc.Logout(_soapheaders=self.hdr(k)))
+
+    def _rate_flow(self, binding):
+        """A key over its rate limit: a Too Many Requests fault, RATE_LIMITED, with RetryAfter."""
+        k = self.srv.key_create("acme", name="rate-" + binding, rate_day=1)
+        svc = self.service(binding)
+        self.assertEqual(credit_of(svc.CreditRemaining(_soapheaders=self.hdr(k))), 77)
+        with self.assertRaises(zeep.exceptions.Fault) as cm:
+            svc.CreditRemaining(_soapheaders=self.hdr(k))
+        self.assertTrue(cm.exception.message.startswith("Too Many Requests"),
+                        cm.exception.message)
+        self.assertEqual(fault_code(cm.exception), "RATE_LIMITED")
+        ra = cm.exception.detail.find(".//{%s}RetryAfter" % TR_NS)
+        self.assertIsNotNone(ra)
+        self.assertGreaterEqual(int(ra.text), 1)
+
     def _bad_login_flow(self, binding):
         svc = self.service(binding)
         res, header = login_result(svc.Login(userName="carol", password="wrong"))
@@ -135,6 +163,18 @@ class ZeepTest(unittest.TestCase):
 
     def test_revoked_key_forbidden_soap12(self):
         self._revoked_flow("TrackServiceSoap12")
+
+    def test_insufficient_scope_forbidden_soap11(self):
+        self._scope_flow("TrackServiceSoap")
+
+    def test_insufficient_scope_forbidden_soap12(self):
+        self._scope_flow("TrackServiceSoap12")
+
+    def test_rate_limited_soap11(self):
+        self._rate_flow("TrackServiceSoap")
+
+    def test_rate_limited_soap12(self):
+        self._rate_flow("TrackServiceSoap12")
 
     def test_login_wrong_password_soap11(self):
         self._bad_login_flow("TrackServiceSoap")

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for src/secret.c: the tsk_ key format and its checksum, SHA-256, session keys,
- * request ids and the constant-time helpers. Real OpenSSL, no mocks.
+ * Unit tests for src/secret.c: the tsk_ key format and its checksum, SHA-256 and its hex
+ * spelling, session keys, request ids and the constant-time helpers. Real OpenSSL, no mocks.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -294,6 +294,86 @@ test_hash_vectors(void **state)
 	assert_memory_equal(out, empty, sizeof(out));
 }
 
+/* SHA-256("abc") in hex: the bytes test_hash_vectors pins. */
+static const char abc_hex[] = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+
+static void
+test_hash_from_hex(void **state)
+{
+	unsigned char	out[SECRET_HASH_LEN], want[SECRET_HASH_LEN], fill[SECRET_HASH_LEN];
+	char		hex[2 * SECRET_HASH_LEN + 2];
+	size_t		i;
+
+	(void)state;
+	secret_hash("abc", 3, want);
+	memset(fill, 0xa5, sizeof(fill));
+
+	memcpy(out, fill, sizeof(out));
+	assert_int_equal(secret_hash_from_hex(abc_hex, out), 0);
+	assert_memory_equal(out, want, sizeof(out));
+
+	/* Upper case, and both cases in one string. */
+	for (i = 0; i < sizeof(abc_hex); i++)
+		hex[i] = (char)(abc_hex[i] >= 'a' ? abc_hex[i] - 'a' + 'A' : abc_hex[i]);
+	memcpy(out, fill, sizeof(out));
+	assert_int_equal(secret_hash_from_hex(hex, out), 0);
+	assert_memory_equal(out, want, sizeof(out));
+	hex[0] = 'b';
+	memcpy(out, fill, sizeof(out));
+	assert_int_equal(secret_hash_from_hex(hex, out), 0);
+	assert_memory_equal(out, want, sizeof(out));
+
+	assert_int_equal(secret_hash_from_hex("000000000000000000000000000000000000000000000000"
+	    "00000000000000ff", out), 0);
+	assert_int_equal(out[0], 0);
+	assert_int_equal(out[SECRET_HASH_LEN - 1], 0xff);
+}
+
+/* Every refusal leaves out as it was. */
+static void
+expect_bad_hex(const char *hex)
+{
+	unsigned char	out[SECRET_HASH_LEN], fill[SECRET_HASH_LEN];
+
+	memset(fill, 0xa5, sizeof(fill));
+	memcpy(out, fill, sizeof(out));
+	assert_int_equal(secret_hash_from_hex(hex, out), -1);
+	assert_memory_equal(out, fill, sizeof(out));
+}
+
+static void
+test_hash_from_hex_refuses(void **state)
+{
+	static const char	bad[] = "gG -+x\x10\x7f";
+	char			hex[2 * SECRET_HASH_LEN + 2];
+	size_t			i, at;
+
+	(void)state;
+	expect_bad_hex("");
+	expect_bad_hex(NULL);
+	/* 63 and 65 digits. */
+	memcpy(hex, abc_hex, sizeof(abc_hex));
+	hex[2 * SECRET_HASH_LEN - 1] = '\0';
+	expect_bad_hex(hex);
+	memcpy(hex, abc_hex, sizeof(abc_hex));
+	hex[2 * SECRET_HASH_LEN] = '0';
+	hex[2 * SECRET_HASH_LEN + 1] = '\0';
+	expect_bad_hex(hex);
+	/* One non-hex character, first, in the middle (either half of a byte) or last. */
+	for (i = 0; bad[i] != '\0'; i++) {
+		for (at = 0; at < 2 * SECRET_HASH_LEN; at += 21) {
+			memcpy(hex, abc_hex, sizeof(abc_hex));
+			hex[at] = bad[i];
+			expect_bad_hex(hex);
+		}
+		memcpy(hex, abc_hex, sizeof(abc_hex));
+		hex[2 * SECRET_HASH_LEN - 1] = bad[i];
+		expect_bad_hex(hex);
+	}
+	expect_bad_hex("0xba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015");
+	expect_bad_hex(" ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015a");
+}
+
 static void
 test_session_format(void **state)
 {
@@ -371,6 +451,8 @@ main(void)
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_key_new_refuses),
 		cmocka_unit_test(test_hash_vectors),
+		cmocka_unit_test(test_hash_from_hex),
+		cmocka_unit_test(test_hash_from_hex_refuses),
 		cmocka_unit_test(test_session_format),
 		cmocka_unit_test(test_request_id_format),
 		cmocka_unit_test(test_random_equal_wipe),

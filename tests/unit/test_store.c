@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for src/store.c against a real sqlite3 database in a fresh mkdtemp directory per
- * test. The schema and the file's bytes are checked through a separate sqlite3 connection or
- * read directly, so the tests do not take the store's word for what it wrote.
+ * Unit tests for the store (src/store.c, store_key.c, store_audit.c) against a real sqlite3
+ * database in a fresh mkdtemp directory per test: schema and migrations, accounts and money,
+ * keys, users, sessions, the audit trail. The schema and the file's bytes are checked through a
+ * separate sqlite3 connection or read directly, so the tests do not take the store's word for
+ * what it wrote.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -99,9 +101,11 @@ test_open_creates_schema(void **state)
 {
 	struct fixture	*f = *state;
 
-	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 1);
+	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 2);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-	    " AND name IN ('accounts', 'users', 'keys', 'sessions')"), 4);
+	    " AND name IN ('accounts', 'users', 'keys', 'sessions', 'audit')"), 5);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master"
+	    " WHERE type = 'trigger' AND tbl_name = 'audit'"), 3);
 	/* WAL is a property of the file: a new connection sees it too. */
 	assert_int_equal(sql_int(f->path, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"),
 	    1);
@@ -126,7 +130,7 @@ test_reopen_idempotent(void **state)
 	assert_int_equal(store_open(f->path, &f->st), TSK_OK);
 	assert_int_equal(store_account_count(f->st, &n), TSK_OK);
 	assert_int_equal(n, 1);
-	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 1);
+	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 2);
 	store_close(NULL);
 }
 
@@ -138,11 +142,11 @@ test_newer_schema_refused(void **state)
 	char		 path[256];
 
 	sibling(f, "newer.db", path, sizeof(path));
-	sql_exec(path, "CREATE TABLE future(x); PRAGMA user_version = 2;");
+	sql_exec(path, "CREATE TABLE future(x); PRAGMA user_version = 3;");
 	assert_int_not_equal(store_open(path, &st), TSK_OK);
 	assert_null(st);
 	/* Refused, and left alone: no migration ran over the newer schema. */
-	assert_int_equal(sql_int(path, "PRAGMA user_version"), 2);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), 3);
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'accounts'"),
 	    0);
 }
@@ -349,13 +353,13 @@ test_key_set_status(void **state)
 
 	acme = new_account(f->st, "acme", 10);
 	id = new_key(f->st, acme, "tsk_live_statusCCCCCCCCCCCCCCCCCCCCCC", 0, h);
-	assert_int_equal(store_key_set_status(f->st, id, STORE_KEY_REVOKED), TSK_OK);
+	assert_int_equal(store_key_set_status(f->st, id, STORE_KEY_INACTIVE), TSK_OK);
 	assert_int_equal(store_key_by_hash(f->st, h, &k), TSK_OK);
-	assert_int_equal(k.status, STORE_KEY_REVOKED);
+	assert_int_equal(k.status, STORE_KEY_INACTIVE);
 	assert_int_equal(store_key_set_status(f->st, id, STORE_KEY_ACTIVE), TSK_OK);
 	assert_int_equal(store_key_by_hash(f->st, h, &k), TSK_OK);
 	assert_int_equal(k.status, STORE_KEY_ACTIVE);
-	assert_int_equal(store_key_set_status(f->st, id + 1000, STORE_KEY_REVOKED),
+	assert_int_equal(store_key_set_status(f->st, id + 1000, STORE_KEY_INACTIVE),
 	    TSK_NOT_FOUND);
 	assert_int_equal(store_key_by_hash(f->st, h, &k), TSK_OK);
 	assert_int_equal(k.status, STORE_KEY_ACTIVE);
@@ -371,34 +375,307 @@ last_used(struct store *st, const unsigned char h[SECRET_HASH_LEN])
 }
 
 static void
-test_key_touch(void **state)
+test_key_usage(void **state)
 {
-	struct fixture	*f = *state;
-	unsigned char	 h[SECRET_HASH_LEN];
-	int64_t		 acme, id;
+	struct fixture		*f = *state;
+	struct store_key	 k;
+	unsigned char		 h[SECRET_HASH_LEN], h2[SECRET_HASH_LEN];
+	int64_t			 acme, id;
 
 	acme = new_account(f->st, "acme", 10);
 	id = new_key(f->st, acme, "tsk_live_touchDDDDDDDDDDDDDDDDDDDDDDD", 0, h);
+	new_key(f->st, acme, "tsk_live_otherDDDDDDDDDDDDDDDDDDDDDDD", 0, h2);
 	assert_int_equal(last_used(f->st, h), 0);
+	assert_int_equal(store_key_by_hash(f->st, h, &k), TSK_OK);
+	assert_int_equal(k.use_count, 0);
 
-	/* Never used: the first touch always writes. */
-	assert_int_equal(store_key_touch(f->st, id, T0 + 100, 60), TSK_OK);
-	assert_int_equal(last_used(f->st, h), T0 + 100);
-	/* Within the slack: no write. */
-	assert_int_equal(store_key_touch(f->st, id, T0 + 150, 60), TSK_OK);
-	assert_int_equal(last_used(f->st, h), T0 + 100);
-	/* Exactly now - slack is not older: still no write. */
-	assert_int_equal(store_key_touch(f->st, id, T0 + 160, 60), TSK_OK);
-	assert_int_equal(last_used(f->st, h), T0 + 100);
-	/* Older than now - slack: written. */
-	assert_int_equal(store_key_touch(f->st, id, T0 + 161, 60), TSK_OK);
+	/* Never used: the first batch writes its time and its count. */
+	assert_int_equal(store_key_usage(f->st, id, T0 + 100, 1), TSK_OK);
+	assert_int_equal(store_key_by_hash(f->st, h, &k), TSK_OK);
+	assert_int_equal(k.last_used_at, T0 + 100);
+	assert_int_equal(k.use_count, 1);
+	/* A later batch moves the time on and adds its count. */
+	assert_int_equal(store_key_usage(f->st, id, T0 + 161, 5), TSK_OK);
+	assert_int_equal(store_key_by_hash(f->st, h, &k), TSK_OK);
+	assert_int_equal(k.last_used_at, T0 + 161);
+	assert_int_equal(k.use_count, 6);
+	/* A clock that went back does not move the time backwards, but its uses count. */
+	assert_int_equal(store_key_usage(f->st, id, T0 + 50, 2), TSK_OK);
+	assert_int_equal(store_key_by_hash(f->st, h, &k), TSK_OK);
+	assert_int_equal(k.last_used_at, T0 + 161);
+	assert_int_equal(k.use_count, 8);
+	/* The same time again: the time stays, the count grows. */
+	assert_int_equal(store_key_usage(f->st, id, T0 + 161, 1), TSK_OK);
 	assert_int_equal(last_used(f->st, h), T0 + 161);
-	/* A clock that went back does not move the time backwards. */
-	assert_int_equal(store_key_touch(f->st, id, T0 + 50, 60), TSK_OK);
-	assert_int_equal(last_used(f->st, h), T0 + 161);
-	/* Slack 0 writes on every later call. */
-	assert_int_equal(store_key_touch(f->st, id, T0 + 162, 0), TSK_OK);
-	assert_int_equal(last_used(f->st, h), T0 + 162);
+	/* A key deleted since it was used: nothing to record, and no error. */
+	assert_int_equal(store_key_usage(f->st, id + 1000, T0 + 200, 1), TSK_OK);
+	assert_int_equal(store_key_by_hash(f->st, h, &k), TSK_OK);
+	assert_int_equal(k.last_used_at, T0 + 161);
+	assert_int_equal(k.use_count, 9);
+	/* Only that key moved. */
+	assert_int_equal(store_key_by_hash(f->st, h2, &k), TSK_OK);
+	assert_int_equal(k.last_used_at, 0);
+	assert_int_equal(k.use_count, 0);
+}
+
+/* Every column of schema 2 goes in and comes back, through both lookups. */
+static void
+test_key_fields(void **state)
+{
+	struct fixture		*f = *state;
+	static const char	 fields_key[] = "tsk_test_fieldsIIIIIIIIIIIIIIIIIIIIII";
+	struct store_key	 k, byhash, byid, before;
+	unsigned char		 h[SECRET_HASH_LEN];
+	int64_t			 acme, plain, id = 0;
+
+	acme = new_account(f->st, "acme", 10);
+	assert_int_equal(store_allowance_set(f->st, acme, 25), TSK_OK);
+	assert_int_equal(store_allowance_refill(f->st, acme, "2026-11"), TSK_OK);
+	plain = new_key(f->st, acme, "tsk_live_plainHHHHHHHHHHHHHHHHHHHHHHH", 0, h);
+
+	memset(&k, 0, sizeof(k));
+	k.account_id = acme;
+	snprintf(k.name, sizeof(k.name), "billing");
+	snprintf(k.prefix, sizeof(k.prefix), "tsk_test_abcd");
+	snprintf(k.env, sizeof(k.env), "test");
+	snprintf(k.scopes, sizeof(k.scopes), "credit:read keys:admin");
+	snprintf(k.ip_allow, sizeof(k.ip_allow), "10.0.0.0/8, 2001:db8::/32");
+	k.status = STORE_KEY_ACTIVE;
+	k.platform = 1;
+	k.rate_minute = 30;
+	k.rate_day = 1000;
+	k.created_at = T0;
+	k.expires_at = T0 + 86400;
+	k.rotated_from = plain;
+	secret_hash(fields_key, strlen(fields_key), h);
+	assert_int_equal(store_key_insert(f->st, &k, h, &id), TSK_OK);
+	assert_true(id > plain);
+
+	memset(&byhash, 0, sizeof(byhash));
+	assert_int_equal(store_key_by_hash(f->st, h, &byhash), TSK_OK);
+	assert_int_equal(byhash.id, id);
+	assert_int_equal(byhash.account_id, acme);
+	assert_string_equal(byhash.account, "acme");
+	assert_string_equal(byhash.name, "billing");
+	assert_string_equal(byhash.prefix, "tsk_test_abcd");
+	assert_string_equal(byhash.env, "test");
+	assert_string_equal(byhash.scopes, "credit:read keys:admin");
+	assert_string_equal(byhash.ip_allow, "10.0.0.0/8, 2001:db8::/32");
+	assert_int_equal(byhash.status, STORE_KEY_ACTIVE);
+	assert_int_equal(byhash.platform, 1);
+	assert_int_equal(byhash.rate_minute, 30);
+	assert_int_equal(byhash.rate_day, 1000);
+	assert_int_equal(byhash.created_at, T0);
+	assert_int_equal(byhash.expires_at, T0 + 86400);
+	assert_int_equal(byhash.stops_at, 0);
+	assert_int_equal(byhash.last_used_at, 0);
+	assert_int_equal(byhash.use_count, 0);
+	assert_int_equal(byhash.rotated_from, plain);
+	/* The account's money, read with the key. */
+	assert_int_equal(byhash.credit, 25);
+	assert_int_equal(byhash.monthly_allowance, 25);
+	assert_string_equal(byhash.allowance_month, "2026-11");
+
+	memset(&byid, 0, sizeof(byid));
+	assert_int_equal(store_key_by_id(f->st, id, &byid), TSK_OK);
+	assert_memory_equal(&byid, &byhash, sizeof(byid));
+
+	/* "Never" and "none" are NULL in the file, and read as 0. */
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM keys WHERE expires_at IS NULL"
+	    " AND rotated_from IS NULL AND stops_at IS NULL"), 1);
+	assert_int_equal(store_key_by_id(f->st, plain, &byid), TSK_OK);
+	assert_int_equal(byid.expires_at, 0);
+	assert_int_equal(byid.rotated_from, 0);
+	assert_int_equal(byid.stops_at, 0);
+
+	memset(&byid, 0x5a, sizeof(byid));
+	before = byid;
+	assert_int_equal(store_key_by_id(f->st, id + 1000, &byid), TSK_NOT_FOUND);
+	assert_memory_equal(&byid, &before, sizeof(byid));
+}
+
+static void
+test_key_stops_delete(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_key	 k;
+	unsigned char		 h1[SECRET_HASH_LEN], h2[SECRET_HASH_LEN];
+	int64_t			 acme, id1, id2;
+
+	acme = new_account(f->st, "acme", 10);
+	id1 = new_key(f->st, acme, "tsk_live_stopsJJJJJJJJJJJJJJJJJJJJJJJ", 0, h1);
+	id2 = new_key(f->st, acme, "tsk_live_keepsKKKKKKKKKKKKKKKKKKKKKKK", 0, h2);
+
+	assert_int_equal(store_key_set_stops(f->st, id1, T0 + 60), TSK_OK);
+	assert_int_equal(store_key_by_id(f->st, id1, &k), TSK_OK);
+	assert_int_equal(k.stops_at, T0 + 60);
+	assert_int_equal(k.status, STORE_KEY_ACTIVE);
+	assert_int_equal(store_key_set_stops(f->st, id2 + 1000, T0 + 60), TSK_NOT_FOUND);
+
+	assert_int_equal(store_key_delete(f->st, id1), TSK_OK);
+	assert_int_equal(store_key_by_id(f->st, id1, &k), TSK_NOT_FOUND);
+	assert_int_equal(store_key_by_hash(f->st, h1, &k), TSK_NOT_FOUND);
+	assert_int_equal(store_key_delete(f->st, id1), TSK_NOT_FOUND);
+	/* Only that key. */
+	assert_int_equal(store_key_by_id(f->st, id2, &k), TSK_OK);
+	assert_int_equal(k.stops_at, 0);
+}
+
+static void
+test_key_count_active(void **state)
+{
+	struct fixture	*f = *state;
+	unsigned char	 h[SECRET_HASH_LEN];
+	int64_t		 acme, beta, off, stops, n = -1;
+
+	acme = new_account(f->st, "acme", 10);
+	beta = new_account(f->st, "beta", 10);
+	assert_int_equal(store_key_count_active(f->st, acme, T0, &n), TSK_OK);
+	assert_int_equal(n, 0);
+
+	new_key(f->st, acme, "tsk_live_neverLLLLLLLLLLLLLLLLLLLLLLL", 0, h);
+	new_key(f->st, acme, "tsk_live_hourMMMMMMMMMMMMMMMMMMMMMMMM", T0 + 3600, h);
+	off = new_key(f->st, acme, "tsk_live_offNNNNNNNNNNNNNNNNNNNNNNNNN", 0, h);
+	stops = new_key(f->st, acme, "tsk_live_stopOOOOOOOOOOOOOOOOOOOOOOOO", 0, h);
+	new_key(f->st, beta, "tsk_live_betaPPPPPPPPPPPPPPPPPPPPPPPP", 0, h);
+	assert_int_equal(store_key_set_status(f->st, off, STORE_KEY_INACTIVE), TSK_OK);
+	assert_int_equal(store_key_set_stops(f->st, stops, T0 + 60), TSK_OK);
+
+	/* never + hour + stops; the inactive key and beta's do not count. */
+	assert_int_equal(store_key_count_active(f->st, acme, T0, &n), TSK_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(store_key_count_active(f->st, acme, T0 + 59, &n), TSK_OK);
+	assert_int_equal(n, 3);
+	/* A key is done at its stop and expiry times, not a second after. */
+	assert_int_equal(store_key_count_active(f->st, acme, T0 + 60, &n), TSK_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_key_count_active(f->st, acme, T0 + 3600, &n), TSK_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_key_count_active(f->st, beta, T0 + 3600, &n), TSK_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_key_count_active(f->st, beta + 1000, T0, &n), TSK_OK);
+	assert_int_equal(n, 0);
+}
+
+static int64_t
+balance(struct store *st, int64_t id)
+{
+	struct store_account	a;
+
+	assert_int_equal(store_account_by_id(st, id, &a), TSK_OK);
+	return a.credit;
+}
+
+static void
+test_credit_add_debit(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_account	 a;
+	int64_t			 acme, beta;
+
+	acme = new_account(f->st, "acme", 5);
+	beta = new_account(f->st, "beta", 7);
+	assert_int_equal(store_account_by_id(f->st, acme, &a), TSK_OK);
+	assert_string_equal(a.name, "acme");
+	assert_int_equal(a.monthly_allowance, 0);
+	assert_string_equal(a.allowance_month, "");
+	assert_int_equal(store_account_by_id(f->st, beta + 1000, &a), TSK_NOT_FOUND);
+
+	assert_int_equal(store_credit_debit(f->st, acme, 2), TSK_OK);
+	assert_int_equal(balance(f->st, acme), 3);
+	assert_int_equal(store_credit_debit(f->st, acme, 3), TSK_OK);
+	assert_int_equal(balance(f->st, acme), 0);
+	/* Not enough: refused whole, the balance untouched. */
+	assert_int_equal(store_credit_debit(f->st, acme, 1), TSK_ERR_CONFLICT);
+	assert_int_equal(balance(f->st, acme), 0);
+	assert_int_equal(store_credit_add(f->st, acme, 4), TSK_OK);
+	assert_int_equal(store_credit_debit(f->st, acme, 5), TSK_ERR_CONFLICT);
+	assert_int_equal(balance(f->st, acme), 4);
+	assert_int_equal(store_credit_add(f->st, acme, -10), TSK_OK);
+	assert_int_equal(balance(f->st, acme), -6);
+	assert_int_equal(store_credit_debit(f->st, acme, 1), TSK_ERR_CONFLICT);
+	assert_int_equal(balance(f->st, acme), -6);
+	/* No such account: nothing to take from, nothing to add to. */
+	assert_int_equal(store_credit_debit(f->st, beta + 1000, 1), TSK_ERR_CONFLICT);
+	assert_int_equal(store_credit_add(f->st, beta + 1000, 1), TSK_NOT_FOUND);
+	assert_int_equal(balance(f->st, beta), 7);
+}
+
+static void
+test_allowance_refill(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_account	 a;
+	struct store_key	 k;
+	unsigned char		 h[SECRET_HASH_LEN];
+	int64_t			 acme, beta;
+
+	acme = new_account(f->st, "acme", 3);
+	beta = new_account(f->st, "beta", 4);
+	assert_int_equal(store_allowance_set(f->st, acme, 10), TSK_OK);
+	assert_int_equal(store_allowance_set(f->st, beta + 1000, 10), TSK_NOT_FOUND);
+	assert_int_equal(store_account_by_id(f->st, acme, &a), TSK_OK);
+	assert_int_equal(a.monthly_allowance, 10);
+	assert_int_equal(a.credit, 3);		/* setting an allowance grants nothing yet */
+
+	/* The first refill of a month tops up to the allowance and records the month. */
+	assert_int_equal(store_allowance_refill(f->st, acme, "2026-11"), TSK_OK);
+	assert_int_equal(store_account_by_id(f->st, acme, &a), TSK_OK);
+	assert_int_equal(a.credit, 10);
+	assert_string_equal(a.allowance_month, "2026-11");
+	assert_int_equal(store_credit_debit(f->st, acme, 4), TSK_OK);
+	/* The same month again: nothing. */
+	assert_int_equal(store_allowance_refill(f->st, acme, "2026-11"), TSK_OK);
+	assert_int_equal(balance(f->st, acme), 6);
+	/* The next month tops up again. */
+	assert_int_equal(store_allowance_refill(f->st, acme, "2026-12"), TSK_OK);
+	assert_int_equal(balance(f->st, acme), 10);
+	/* A balance above the allowance is kept, not cut down to it. */
+	assert_int_equal(store_credit_set(f->st, acme, 50), TSK_OK);
+	assert_int_equal(store_allowance_refill(f->st, acme, "2027-01"), TSK_OK);
+	assert_int_equal(store_account_by_id(f->st, acme, &a), TSK_OK);
+	assert_int_equal(a.credit, 50);
+	assert_string_equal(a.allowance_month, "2027-01");
+
+	/* No allowance: a refill is not an error, and changes nothing. */
+	assert_int_equal(store_allowance_refill(f->st, beta, "2026-11"), TSK_OK);
+	assert_int_equal(store_account_by_id(f->st, beta, &a), TSK_OK);
+	assert_int_equal(a.credit, 4);
+	assert_string_equal(a.allowance_month, "");
+
+	/* Keys see their account's allowance. */
+	new_key(f->st, acme, "tsk_live_allowQQQQQQQQQQQQQQQQQQQQQQQ", 0, h);
+	assert_int_equal(store_key_by_hash(f->st, h, &k), TSK_OK);
+	assert_int_equal(k.monthly_allowance, 10);
+	assert_string_equal(k.allowance_month, "2027-01");
+	assert_int_equal(k.credit, 50);
+}
+
+static enum tsk_status
+tx_make_account(struct store *st, void *arg)
+{
+	enum tsk_status	*answer = arg;
+
+	assert_int_equal(store_account_create(st, "in-tx", 1, T0, NULL), TSK_OK);
+	return *answer;
+}
+
+static void
+test_transaction(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_account	 a;
+	enum tsk_status		 answer;
+
+	/* A failing body is rolled back, and its status passed through. */
+	answer = TSK_ERR_CONFLICT;
+	assert_int_equal(store_transaction(f->st, tx_make_account, &answer), TSK_ERR_CONFLICT);
+	assert_int_equal(store_account_by_name(f->st, "in-tx", &a), TSK_NOT_FOUND);
+	answer = TSK_OK;
+	assert_int_equal(store_transaction(f->st, tx_make_account, &answer), TSK_OK);
+	assert_int_equal(store_account_by_name(f->st, "in-tx", &a), TSK_OK);
+	/* Committed: another connection sees it. */
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM accounts WHERE name = 'in-tx'"), 1);
 }
 
 struct keys_seen {
@@ -483,7 +760,8 @@ test_users(void **state)
 
 	acme = new_account(f->st, "acme", 10);
 	beta = new_account(f->st, "beta", 0);
-	assert_int_equal(store_user_create(f->st, acme, "alice", pw, T0), TSK_OK);
+	assert_int_equal(store_user_create(f->st, acme, "alice", pw, STORE_USER_PERSON, T0),
+	    TSK_OK);
 
 	memset(&u, 0, sizeof(u));
 	assert_int_equal(store_user_by_name(f->st, "alice", &u), TSK_OK);
@@ -491,22 +769,294 @@ test_users(void **state)
 	assert_int_equal(u.account_id, acme);
 	assert_string_equal(u.name, "alice");
 	assert_string_equal(u.pwhash, pw);
+	assert_int_equal(u.kind, STORE_USER_PERSON);
+	assert_int_equal(u.created_at, T0);
+	assert_int_equal(u.password_changed_at, T0);
 
 	/* Unique across accounts: Login has no account field to tell two alices apart. */
-	assert_int_equal(store_user_create(f->st, beta, "alice", pw, T0), TSK_ERR_CONFLICT);
-	assert_int_equal(store_user_create(f->st, acme, "alice", "other", T0), TSK_ERR_CONFLICT);
+	assert_int_equal(store_user_create(f->st, beta, "alice", pw, STORE_USER_API, T0),
+	    TSK_ERR_CONFLICT);
+	assert_int_equal(store_user_create(f->st, acme, "alice", "other", STORE_USER_PERSON, T0),
+	    TSK_ERR_CONFLICT);
 	assert_int_equal(store_user_by_name(f->st, "alice", &u), TSK_OK);
 	assert_int_equal(u.account_id, acme);
 	assert_string_equal(u.pwhash, pw);
 
-	assert_int_equal(store_user_create(f->st, beta + 1000, "orphan", pw, T0),
-	    TSK_ERR_CONFLICT);
+	assert_int_equal(store_user_create(f->st, beta + 1000, "orphan", pw, STORE_USER_PERSON,
+	    T0), TSK_ERR_CONFLICT);
+
+	/* An API user keeps its kind. */
+	assert_int_equal(store_user_create(f->st, beta, "svc", pw, STORE_USER_API, T0 + 5), TSK_OK);
+	assert_int_equal(store_user_by_name(f->st, "svc", &u), TSK_OK);
+	assert_int_equal(u.kind, STORE_USER_API);
+	assert_int_equal(u.account_id, beta);
+	assert_int_equal(u.password_changed_at, T0 + 5);
 
 	memset(&u, 0x5a, sizeof(u));
 	before = u;
 	assert_int_equal(store_user_by_name(f->st, "bob", &u), TSK_NOT_FOUND);
 	assert_memory_equal(&u, &before, sizeof(u));
 	assert_int_equal(store_user_by_name(f->st, "orphan", &u), TSK_NOT_FOUND);
+}
+
+struct users_seen {
+	int	n;
+	int	stop_after;
+	char	name[8][TSK_NAME_MAX];
+	int	kind[8];
+};
+
+static int
+collect_user(const struct store_user *u, void *arg)
+{
+	struct users_seen	*c = arg;
+
+	if (c->n < 8) {
+		snprintf(c->name[c->n], TSK_NAME_MAX, "%s", u->name);
+		c->kind[c->n] = u->kind;
+	}
+	c->n++;
+	return c->stop_after != 0 && c->n >= c->stop_after;
+}
+
+static void
+test_user_list(void **state)
+{
+	struct fixture		*f = *state;
+	struct users_seen	 c;
+	int64_t			 acme, beta;
+
+	acme = new_account(f->st, "acme", 10);
+	beta = new_account(f->st, "beta", 0);
+	assert_int_equal(store_user_create(f->st, acme, "alice", "x", STORE_USER_PERSON, T0),
+	    TSK_OK);
+	assert_int_equal(store_user_create(f->st, beta, "bob", "x", STORE_USER_PERSON, T0), TSK_OK);
+	assert_int_equal(store_user_create(f->st, acme, "svc", "x", STORE_USER_API, T0), TSK_OK);
+
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_user_list(f->st, acme, collect_user, &c), TSK_OK);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.name[0], "alice");
+	assert_int_equal(c.kind[0], STORE_USER_PERSON);
+	assert_string_equal(c.name[1], "svc");
+	assert_int_equal(c.kind[1], STORE_USER_API);
+
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_user_list(f->st, 0, collect_user, &c), TSK_OK);
+	assert_int_equal(c.n, 3);
+	assert_string_equal(c.name[1], "bob");
+
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_user_list(f->st, beta + 1000, collect_user, &c), TSK_OK);
+	assert_int_equal(c.n, 0);
+
+	memset(&c, 0, sizeof(c));
+	c.stop_after = 1;
+	assert_int_equal(store_user_list(f->st, 0, collect_user, &c), TSK_OK);
+	assert_int_equal(c.n, 1);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_user_list(f->st, 0, collect_user, &c), TSK_OK);
+	assert_int_equal(c.n, 3);
+}
+
+struct audit_seen {
+	int			n;
+	int			stop_after;
+	struct store_audit	row[8];
+};
+
+static int
+collect_audit(const struct store_audit *a, void *arg)
+{
+	struct audit_seen	*c = arg;
+
+	if (c->n < 8)
+		c->row[c->n] = *a;
+	c->n++;
+	return c->stop_after != 0 && c->n >= c->stop_after;
+}
+
+static void
+audit_row(struct store *st, int64_t at, const char *action, int64_t account_id,
+    const char *detail)
+{
+	struct store_audit	a;
+
+	memset(&a, 0, sizeof(a));
+	a.at = at;
+	snprintf(a.actor, sizeof(a.actor), "key:7");
+	snprintf(a.action, sizeof(a.action), "%s", action);
+	a.account_id = account_id;
+	snprintf(a.target, sizeof(a.target), "account:%lld", (long long)account_id);
+	snprintf(a.client, sizeof(a.client), "203.0.113.9");
+	snprintf(a.request_id, sizeof(a.request_id), "req-%lld", (long long)at);
+	snprintf(a.detail, sizeof(a.detail), "%s", detail);
+	assert_int_equal(store_audit_append(st, &a), TSK_OK);
+}
+
+static void
+test_audit(void **state)
+{
+	struct fixture		*f = *state;
+	struct audit_seen	 c;
+	int64_t			 acme, beta, before;
+	char			 target[64];
+
+	acme = new_account(f->st, "acme", 10);
+	beta = new_account(f->st, "beta", 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_audit_list(f->st, 0, 0, 100, collect_audit, &c), TSK_OK);
+	assert_int_equal(c.n, 0);
+
+	audit_row(f->st, T0 + 1, "account.create", acme, "{\"name\":\"acme\"}");
+	audit_row(f->st, T0 + 2, "account.create", beta, "");
+	audit_row(f->st, T0 + 3, "key.create", acme, "{}");
+	audit_row(f->st, T0 + 4, "system.note", 0, "{}");
+
+	/* Newest first, every field back as written. */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_audit_list(f->st, 0, 0, 100, collect_audit, &c), TSK_OK);
+	assert_int_equal(c.n, 4);
+	assert_string_equal(c.row[0].action, "system.note");
+	assert_int_equal(c.row[0].account_id, 0);	/* stored as NULL, read as none */
+	assert_string_equal(c.row[3].action, "account.create");
+	assert_true(c.row[3].id > 0);
+	assert_true(c.row[0].id > c.row[1].id && c.row[1].id > c.row[2].id &&
+	    c.row[2].id > c.row[3].id);
+	assert_int_equal(c.row[3].at, T0 + 1);
+	assert_string_equal(c.row[3].actor, "key:7");
+	assert_int_equal(c.row[3].account_id, acme);
+	snprintf(target, sizeof(target), "account:%lld", (long long)acme);
+	assert_string_equal(c.row[3].target, target);
+	assert_string_equal(c.row[3].client, "203.0.113.9");
+	assert_string_equal(c.row[3].request_id, "req-1795564801");
+	assert_string_equal(c.row[3].detail, "{\"name\":\"acme\"}");
+	/* No detail reads as an empty JSON object. */
+	assert_string_equal(c.row[2].detail, "{}");
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM audit WHERE account_id IS NULL"),
+	    1);
+
+	/* One account's rows. */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_audit_list(f->st, acme, 0, 100, collect_audit, &c), TSK_OK);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.row[0].action, "key.create");
+	assert_string_equal(c.row[1].action, "account.create");
+	assert_int_equal(c.row[1].account_id, acme);
+
+	/* Pages: at most limit rows, then the rows before the last one seen. */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_audit_list(f->st, 0, 0, 3, collect_audit, &c), TSK_OK);
+	assert_int_equal(c.n, 3);
+	assert_string_equal(c.row[2].action, "account.create");
+	assert_int_equal(c.row[2].account_id, beta);
+	before = c.row[2].id;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_audit_list(f->st, 0, before, 3, collect_audit, &c), TSK_OK);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.row[0].account_id, acme);
+	assert_int_equal(c.row[0].at, T0 + 1);
+
+	/* A callback that stops early; the statement is reset for the next list. */
+	memset(&c, 0, sizeof(c));
+	c.stop_after = 1;
+	assert_int_equal(store_audit_list(f->st, 0, 0, 100, collect_audit, &c), TSK_OK);
+	assert_int_equal(c.n, 1);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_audit_list(f->st, 0, 0, 100, collect_audit, &c), TSK_OK);
+	assert_int_equal(c.n, 4);
+}
+
+/* The schema as version 1 shipped it (store.c, migrations[0]): never edited since. */
+static const char schema_v1[] =
+	"CREATE TABLE accounts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  credit INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE TABLE users ("
+	"  id INTEGER PRIMARY KEY,"
+	"  account_id INTEGER NOT NULL REFERENCES accounts(id),"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  pwhash TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE TABLE keys ("
+	"  id INTEGER PRIMARY KEY,"
+	"  account_id INTEGER NOT NULL REFERENCES accounts(id),"
+	"  hash BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),"
+	"  prefix TEXT NOT NULL,"
+	"  name TEXT NOT NULL DEFAULT '',"
+	"  status INTEGER NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER,"
+	"  last_used_at INTEGER);"
+	"CREATE INDEX keys_account ON keys(account_id);"
+	"CREATE TABLE sessions ("
+	"  id INTEGER PRIMARY KEY,"
+	"  hash BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),"
+	"  user_id INTEGER NOT NULL REFERENCES users(id),"
+	"  account_id INTEGER NOT NULL REFERENCES accounts(id),"
+	"  created_at INTEGER NOT NULL,"
+	"  last_seen_at INTEGER NOT NULL);"
+	"CREATE INDEX sessions_seen ON sessions(last_seen_at);"
+	"PRAGMA user_version = 1;";
+
+/* A version 1 database keeps its rows through the migration, with the new columns' defaults. */
+static void
+test_migrate_v1(void **state)
+{
+	struct fixture		*f = *state;
+	struct store		*st = NULL;
+	struct store_user	 u;
+	struct store_key	 k;
+	struct store_account	 a;
+	struct audit_seen	 c;
+	unsigned char		 h[SECRET_HASH_LEN];
+	char			 path[256], sql[512], hex[2 * SECRET_HASH_LEN + 1];
+	static const char	 plain[] = "legacy-key-from-trackroad";
+	int			 i;
+
+	sibling(f, "v1.db", path, sizeof(path));
+	sql_exec(path, schema_v1);
+	secret_hash(plain, strlen(plain), h);
+	for (i = 0; i < SECRET_HASH_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", h[i]);
+	assert_true((size_t)snprintf(sql, sizeof(sql),
+	    "INSERT INTO accounts VALUES (1, 'acme', 7, %lld);"
+	    "INSERT INTO users VALUES (1, 1, 'alice', 'scrypt$x', %lld);"
+	    "INSERT INTO keys(account_id, hash, prefix, name, status, created_at)"
+	    " VALUES (1, X'%s', 'legacy', 'old', 0, %lld);", (long long)T0, (long long)(T0 + 9),
+	    hex, (long long)T0) < sizeof(sql));
+	sql_exec(path, sql);
+
+	assert_int_equal(store_open(path, &st), TSK_OK);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), 2);
+	assert_int_equal(store_account_by_name(st, "acme", &a), TSK_OK);
+	assert_int_equal(a.credit, 7);
+	assert_int_equal(a.monthly_allowance, 0);
+	assert_string_equal(a.allowance_month, "");
+	/* Users were people; their passwords date from when they were made. */
+	assert_int_equal(store_user_by_name(st, "alice", &u), TSK_OK);
+	assert_int_equal(u.kind, STORE_USER_PERSON);
+	assert_int_equal(u.created_at, T0 + 9);
+	assert_int_equal(u.password_changed_at, T0 + 9);
+	/* A v1 key (status 0 was "revoked", now inactive) with the defaults of schema 2. */
+	assert_int_equal(store_key_by_hash(st, h, &k), TSK_OK);
+	assert_int_equal(k.status, STORE_KEY_INACTIVE);
+	assert_string_equal(k.name, "old");
+	assert_string_equal(k.env, "live");
+	assert_string_equal(k.scopes, TSK_SCOPES_DEFAULT);
+	assert_string_equal(k.ip_allow, "");
+	assert_int_equal(k.rate_minute, 0);
+	assert_int_equal(k.rate_day, 0);
+	assert_int_equal(k.platform, 0);
+	assert_int_equal(k.stops_at, 0);
+	assert_int_equal(k.rotated_from, 0);
+	assert_int_equal(k.use_count, 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_audit_list(st, 0, 0, 100, collect_audit, &c), TSK_OK);
+	assert_int_equal(c.n, 0);
+	store_close(st);
 }
 
 static int64_t
@@ -532,7 +1082,8 @@ test_sessions(void **state)
 	int64_t			 acme, s1, s2, s3, s4, n = -1;
 
 	acme = new_account(f->st, "acme", 10);
-	assert_int_equal(store_user_create(f->st, acme, "alice", "x", T0), TSK_OK);
+	assert_int_equal(store_user_create(f->st, acme, "alice", "x", STORE_USER_PERSON, T0),
+	    TSK_OK);
 	assert_int_equal(store_user_by_name(f->st, "alice", &u), TSK_OK);
 
 	s1 = new_session(f->st, "11111111-1111-4111-8111-111111111111", u.id, acme, T0, h1);
@@ -600,7 +1151,8 @@ test_no_plain_credentials_on_disk(void **state)
 
 	acme = new_account(f->st, "acme-visible-account", 10);
 	new_key(f->st, acme, key, 0, hk);
-	assert_int_equal(store_user_create(f->st, acme, "alice", "x", T0), TSK_OK);
+	assert_int_equal(store_user_create(f->st, acme, "alice", "x", STORE_USER_PERSON, T0),
+	    TSK_OK);
 	assert_int_equal(store_user_by_name(f->st, "alice", &u), TSK_OK);
 	new_session(f->st, sess, u.id, acme, T0, hs);
 	/* Closing the last connection checkpoints the WAL into the main file. */
@@ -631,9 +1183,18 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_credit_set, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_key_insert_lookup, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_key_set_status, setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_key_touch, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_key_usage, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_key_fields, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_key_stops_delete, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_key_count_active, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_credit_add_debit, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_allowance_refill, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_transaction, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_key_list, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_users, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_user_list, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_audit, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v1, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_sessions, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_no_plain_credentials_on_disk, setup,
 		    fixture_teardown),

@@ -2,7 +2,8 @@
 /*
  * Unit tests for src/validator.c: every verdict, against a real store in a fresh mkdtemp
  * directory per test, set up through admin.c and login.c as the CLI and front ends do. Times
- * are explicit `now` values, never the clock.
+ * are explicit `now` values, never the clock. The key policy (scopes, allowlists, rate limits,
+ * allowances, batched usage) has its own tests in test_policy.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,6 +30,11 @@
 
 static const char unknown_guid[] = "0f8fad5b-d9cb-469f-a165-70867728950e";
 
+/* The CLI: acts on every account, at T0, without a limit on active keys. */
+static const struct admin_actor cli = { "cli", 0, "", "", T0, 0 };
+/* Sessions idle out after IDLE; passwords do not age. */
+static const struct login_policy lpol = { IDLE, 0, 0 };
+
 struct fx {
 	struct fixture		 db;		/* first member: see fixture.h */
 	struct validator_policy	 pol;
@@ -50,7 +56,7 @@ create_key(struct store *st, const char *account, int64_t expires_at, char *key,
 	spec.account = account;
 	spec.name = "ci";
 	spec.expires_at = expires_at;
-	return admin_key_create(st, &spec, T0, key, id) == TSK_OK ? 0 : -1;
+	return admin_key_create(st, &cli, &spec, key, id) == TSK_OK ? 0 : -1;
 }
 
 static int
@@ -63,8 +69,8 @@ setup(void **state)
 	f = *state;
 	f->pol.session_idle = IDLE;
 	f->pol.touch_slack = SLACK;
-	if (admin_account_create(f->db.st, "acme", 10, T0, &f->acme) != TSK_OK ||
-	    admin_account_create(f->db.st, "broke", 0, T0, &f->broke) != TSK_OK ||
+	if (admin_account_create(f->db.st, &cli, "acme", 10, 0, &f->acme) != TSK_OK ||
+	    admin_account_create(f->db.st, &cli, "broke", 0, 0, &f->broke) != TSK_OK ||
 	    create_key(f->db.st, "acme", 0, f->key, &f->key_id) != 0 ||
 	    create_key(f->db.st, "broke", 0, f->broke_key, &f->broke_key_id) != 0) {
 		fixture_teardown(state);	/* cmocka skips teardown when setup fails */
@@ -74,12 +80,13 @@ setup(void **state)
 }
 
 /*
- * validator_check on cred[0..len-1] at now. The principal is filled with junk first, so that
- * assertions about what it holds afterwards prove the validator wrote it.
+ * validator_check on cred[0..len-1] at now, for an operation that takes cost credits and needs
+ * no scope. The principal is filled with junk first, so that assertions about what it holds
+ * afterwards prove the validator wrote it.
  */
 static enum tsk_verdict
 check_at(const struct fx *f, struct store *st, const char *cred, size_t len, int64_t now,
-    int needs_credit, struct tsk_principal *p)
+    int64_t cost, struct tsk_principal *p)
 {
 	struct validator_req	req;
 
@@ -88,17 +95,16 @@ check_at(const struct fx *f, struct store *st, const char *cred, size_t len, int
 	req.len = len;
 	req.channel = TSK_CHANNEL_REST;
 	req.client_addr = "127.0.0.1";
-	req.needs_credit = needs_credit;
+	req.cost = cost;
 	req.now = now;
 	memset(p, 0xa5, sizeof(*p));
 	return validator_check(st, &f->pol, &req, p);
 }
 
 static enum tsk_verdict
-check(const struct fx *f, const char *cred, int64_t now, int needs_credit,
-    struct tsk_principal *p)
+check(const struct fx *f, const char *cred, int64_t now, int64_t cost, struct tsk_principal *p)
 {
-	return check_at(f, f->db.st, cred, strlen(cred), now, needs_credit, p);
+	return check_at(f, f->db.st, cred, strlen(cred), now, cost, p);
 }
 
 static void
@@ -116,7 +122,7 @@ login(struct fx *f, const char *user, int64_t now, char key[SECRET_SESSION_LEN +
 {
 	struct tsk_principal	p;
 
-	assert_int_equal(login_start(f->db.st, user, "correct horse", now, IDLE, key, &p),
+	assert_int_equal(login_start(f->db.st, &lpol, user, "correct horse", now, key, &p),
 	    LOGIN_OK);
 }
 
@@ -159,11 +165,16 @@ test_key_ok(void **state)
 	assert_int_equal(p.session_id, 0);
 	assert_int_equal(p.user_id, 0);
 	assert_string_equal(p.user, "");
+	assert_string_equal(p.env, "live");
+	assert_string_equal(p.scopes, TSK_SCOPES_DEFAULT);
+	assert_int_equal(p.platform, 0);
+	assert_int_equal(p.retry_after, 0);
 
-	/* The use was recorded. */
+	/* The use was recorded (no usage batching in this policy: at once). */
 	secret_hash(f->key, strlen(f->key), h);
 	assert_int_equal(store_key_by_hash(f->db.st, h, &k), TSK_OK);
 	assert_int_equal(k.last_used_at, T0 + 10);
+	assert_int_equal(k.use_count, 1);
 
 	/* The other key is another principal. */
 	assert_int_equal(check(f, f->broke_key, T0 + 10, 0, &p), TSK_VERDICT_OK);
@@ -283,21 +294,29 @@ test_control_characters(void **state)
 }
 
 static void
-test_revoked(void **state)
+test_deactivated(void **state)
 {
 	struct fx		*f = *state;
 	struct tsk_principal	 p;
+	struct store_account	 a;
 
 	assert_int_equal(check(f, f->key, T0, 0, &p), TSK_VERDICT_OK);
-	assert_int_equal(admin_key_revoke(f->db.st, f->key_id), TSK_OK);
+	assert_int_equal(admin_key_deactivate(f->db.st, &cli, f->key_id), TSK_OK);
 	assert_int_equal(check(f, f->key, T0 + 1, 0, &p), TSK_VERDICT_DISABLED);
 	/* A refusal names who was refused, for the log. */
 	assert_int_equal(p.key_id, f->key_id);
 	assert_string_equal(p.account, "acme");
-	/* Revocation beats everything else that might be said about the key. */
+	/* Deactivation beats everything else that might be said about the key... */
 	assert_int_equal(check(f, f->key, T0 + 1, 1, &p), TSK_VERDICT_DISABLED);
+	/* ...and a refused call costs nothing. */
+	assert_int_equal(store_account_by_id(f->db.st, f->acme, &a), TSK_OK);
+	assert_int_equal(a.credit, 10);
 	/* Other keys are not affected. */
 	assert_int_equal(check(f, f->broke_key, T0 + 1, 0, &p), TSK_VERDICT_OK);
+	/* Reactivated, the key works again. */
+	assert_int_equal(admin_key_reactivate(f->db.st, &cli, f->key_id), TSK_OK);
+	assert_int_equal(check(f, f->key, T0 + 2, 0, &p), TSK_VERDICT_OK);
+	assert_int_equal(p.key_id, f->key_id);
 }
 
 static void
@@ -320,29 +339,54 @@ test_expired(void **state)
 	assert_int_equal(check(f, f->key, T0 + 86400 * 365, 0, &p), TSK_VERDICT_OK);
 }
 
+/* The account's balance in the store. */
+static int64_t
+balance(const struct fx *f, int64_t account_id)
+{
+	struct store_account	a;
+
+	assert_int_equal(store_account_by_id(f->db.st, account_id, &a), TSK_OK);
+	return a.credit;
+}
+
 static void
 test_credit(void **state)
 {
 	struct fx		*f = *state;
 	struct tsk_principal	 p;
 
+	/* Cost 1, credit 0: refused, and nothing taken. */
 	assert_int_equal(check(f, f->broke_key, T0, 1, &p), TSK_VERDICT_NO_CREDIT);
 	assert_int_equal(p.key_id, f->broke_key_id);
 	assert_string_equal(p.account, "broke");
+	assert_int_equal(balance(f, f->broke), 0);
+	/* Cost 1, credit 10: allowed, and the principal holds what is left. */
 	assert_int_equal(check(f, f->key, T0, 1, &p), TSK_VERDICT_OK);
-	assert_int_equal(p.credit, 10);
-	/* Only metered operations care about the balance. */
+	assert_int_equal(p.credit, 9);
+	assert_int_equal(balance(f, f->acme), 9);
+	/* Only metered operations care about the balance: cost 0, credit 0 is fine. */
 	assert_int_equal(check(f, f->broke_key, T0, 0, &p), TSK_VERDICT_OK);
 	assert_int_equal(p.credit, 0);
+	assert_int_equal(balance(f, f->broke), 0);
+	assert_int_equal(check(f, f->key, T0, 0, &p), TSK_VERDICT_OK);
+	assert_int_equal(p.credit, 9);
+	assert_int_equal(balance(f, f->acme), 9);
 
 	/* The balance is read at each check, not when the key was made. */
-	assert_int_equal(admin_credit_set(f->db.st, "acme", 0), TSK_OK);
+	assert_int_equal(admin_credit_set(f->db.st, &cli, "acme", 0), TSK_OK);
 	assert_int_equal(check(f, f->key, T0, 1, &p), TSK_VERDICT_NO_CREDIT);
-	assert_int_equal(admin_credit_set(f->db.st, "acme", -5), TSK_OK);
+	/* A balance is never set below zero, but an adjustment may take it there. */
+	assert_int_equal(admin_credit_add(f->db.st, &cli, "acme", -5), TSK_OK);
 	assert_int_equal(check(f, f->key, T0, 1, &p), TSK_VERDICT_NO_CREDIT);
-	assert_int_equal(admin_credit_set(f->db.st, "broke", 1), TSK_OK);
+	assert_int_equal(balance(f, f->acme), -5);
+	/* Cost 1, credit 1: allowed, and the balance is 0 afterwards. */
+	assert_int_equal(admin_credit_set(f->db.st, &cli, "broke", 1), TSK_OK);
 	assert_int_equal(check(f, f->broke_key, T0, 1, &p), TSK_VERDICT_OK);
-	assert_int_equal(p.credit, 1);
+	assert_int_equal(p.credit, 0);
+	assert_int_equal(balance(f, f->broke), 0);
+	/* ...so the next metered call is refused. */
+	assert_int_equal(check(f, f->broke_key, T0, 1, &p), TSK_VERDICT_NO_CREDIT);
+	assert_int_equal(balance(f, f->broke), 0);
 }
 
 static void
@@ -353,7 +397,8 @@ test_session(void **state)
 	char			 key[SECRET_SESSION_LEN + 1], buf[64];
 	int64_t			 sid;
 
-	assert_int_equal(admin_user_create(f->db.st, "acme", "alice", "correct horse", T0), TSK_OK);
+	assert_int_equal(admin_user_create(f->db.st, &cli, "acme", "alice", "correct horse",
+	    STORE_USER_PERSON), TSK_OK);
 	login(f, "alice", T0, key);
 
 	assert_int_equal(check(f, key, T0 + 10, 0, &p), TSK_VERDICT_OK);
@@ -372,15 +417,22 @@ test_session(void **state)
 	snprintf(buf, sizeof(buf), "\t%s \n", key);
 	assert_int_equal(check(f, buf, T0 + 20, 0, &p), TSK_VERDICT_OK);
 	assert_int_equal(p.session_id, sid);
+	/* A session pays for metered operations like a key does. */
 	assert_int_equal(check(f, key, T0 + 20, 1, &p), TSK_VERDICT_OK);
+	assert_int_equal(p.credit, 9);
+	assert_int_equal(balance(f, f->acme), 9);
+	assert_string_equal(p.scopes, TSK_SCOPES_DEFAULT);
+	assert_string_equal(p.env, "");
 
 	/* A session of an account without credit is refused for metered operations only. */
-	assert_int_equal(admin_user_create(f->db.st, "broke", "bob", "correct horse", T0), TSK_OK);
+	assert_int_equal(admin_user_create(f->db.st, &cli, "broke", "bob", "correct horse",
+	    STORE_USER_PERSON), TSK_OK);
 	login(f, "bob", T0, key);
 	assert_int_equal(check(f, key, T0 + 10, 0, &p), TSK_VERDICT_OK);
 	assert_string_equal(p.account, "broke");
 	assert_int_equal(check(f, key, T0 + 10, 1, &p), TSK_VERDICT_NO_CREDIT);
 	assert_string_equal(p.user, "bob");
+	assert_int_equal(balance(f, f->broke), 0);
 }
 
 static void
@@ -390,7 +442,8 @@ test_session_idle(void **state)
 	struct tsk_principal	 p;
 	char			 key[SECRET_SESSION_LEN + 1];
 
-	assert_int_equal(admin_user_create(f->db.st, "acme", "alice", "correct horse", T0), TSK_OK);
+	assert_int_equal(admin_user_create(f->db.st, &cli, "acme", "alice", "correct horse",
+	    STORE_USER_PERSON), TSK_OK);
 	login(f, "alice", T0, key);
 	assert_int_equal(check(f, key, T0 + IDLE + 1, 0, &p), TSK_VERDICT_EXPIRED);
 	assert_string_equal(p.user, "alice");
@@ -411,7 +464,8 @@ test_logout(void **state)
 	struct tsk_principal	 p;
 	char			 key[SECRET_SESSION_LEN + 1];
 
-	assert_int_equal(admin_user_create(f->db.st, "acme", "alice", "correct horse", T0), TSK_OK);
+	assert_int_equal(admin_user_create(f->db.st, &cli, "acme", "alice", "correct horse",
+	    STORE_USER_PERSON), TSK_OK);
 	login(f, "alice", T0, key);
 	assert_int_equal(check(f, key, T0 + 5, 0, &p), TSK_VERDICT_OK);
 	assert_int_equal(login_end(f->db.st, &p), TSK_OK);
@@ -519,10 +573,13 @@ test_verdict_strings(void **state)
 		{ TSK_VERDICT_DISABLED, "DISABLED", 403 },
 		{ TSK_VERDICT_EXPIRED, "EXPIRED", 403 },
 		{ TSK_VERDICT_NO_CREDIT, "NO_CREDIT", 403 },
+		{ TSK_VERDICT_INSUFFICIENT_SCOPE, "INSUFFICIENT_SCOPE", 403 },
+		{ TSK_VERDICT_IP_NOT_ALLOWED, "IP_NOT_ALLOWED", 403 },
+		{ TSK_VERDICT_RATE_LIMITED, "RATE_LIMITED", 429 },
 		{ TSK_VERDICT_OK, "OK", 200 },
 		{ TSK_VERDICT_ERROR, "UNAVAILABLE", 503 },
 	};
-	static const int	out_of_range[] = { TSK_VERDICT_NO_CREDIT + 1, 99, -1 };
+	static const int	out_of_range[] = { TSK_VERDICT__COUNT, 99, -1 };
 	const char		*m;
 	size_t			 i, j;
 
@@ -557,7 +614,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bad_checksum_never_reaches_store, setup,
 		    fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_control_characters, setup, fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_revoked, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_deactivated, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_expired, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_credit, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_session, setup, fixture_teardown),

@@ -355,11 +355,13 @@ tx_key_create(struct store *st, void *arg)
 	return rc;
 }
 
-enum tsk_status
-admin_key_create(struct store *st, const struct admin_actor *who,
-    const struct admin_key_spec *spec, char *key_out, int64_t *id_out)
+/* A new key (hash NULL: generated, into key_out) or an imported one (its hash). */
+static enum tsk_status
+key_add(struct store *st, const struct admin_actor *who, const struct admin_key_spec *spec,
+    const unsigned char *hash, char *key_out, int64_t *id_out)
 {
-	struct op	o = { .who = who, .spec = spec, .key_out = key_out, .id_out = id_out };
+	struct op	o = { .who = who, .spec = spec, .hash = hash, .key_out = key_out,
+			    .id_out = id_out };
 	enum tsk_status	rc;
 
 	rc = spec_check(who, spec);
@@ -369,17 +371,18 @@ admin_key_create(struct store *st, const struct admin_actor *who,
 }
 
 enum tsk_status
+admin_key_create(struct store *st, const struct admin_actor *who,
+    const struct admin_key_spec *spec, char *key_out, int64_t *id_out)
+{
+	return key_add(st, who, spec, NULL, key_out, id_out);
+}
+
+enum tsk_status
 admin_key_import(struct store *st, const struct admin_actor *who,
     const struct admin_key_spec *spec, const unsigned char hash[SECRET_HASH_LEN],
     int64_t *id_out)
 {
-	struct op	o = { .who = who, .spec = spec, .hash = hash, .id_out = id_out };
-	enum tsk_status	rc;
-
-	rc = spec_check(who, spec);
-	if (rc != TSK_OK)
-		return rc;
-	return store_transaction(st, tx_key_create, &o);
+	return key_add(st, who, spec, hash, NULL, id_out);
 }
 
 enum tsk_status

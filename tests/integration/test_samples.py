@@ -21,6 +21,7 @@ class SamplesTest(unittest.TestCase):
         cls.srv.account_create("acme", credit=42)
         cls.key = cls.srv.key_create("acme", name="sample")
         cls.srv.user_create("acme", "sam", "sample password")
+        cls.admin = cls.srv.key_create("acme", name="ops", scopes="keys:admin credit:read")
         cls.srv.start()
 
     @classmethod
@@ -63,6 +64,20 @@ class SamplesTest(unittest.TestCase):
         self.assertEqual(cp.stdout.count("<tr:Credit>42</tr:Credit>"), 2, cp.stdout)
         self.assertIn("http://schemas.xmlsoap.org/soap/envelope/", cp.stdout)
         self.assertIn("http://www.w3.org/2003/05/soap-envelope", cp.stdout)
+
+
+    def test_curl_lifecycle(self):
+        cp = run("sh", os.path.join(SAMPLES, "curl", "lifecycle.sh"), self.srv.base,
+                 self.admin, "acme", "1")
+        self.assertEqual(cp.returncode, 0, cp)
+        out = cp.stdout
+        self.assertIn("2. use it: POST /rest/credit -> 200", out)
+        self.assertIn("old key -> 200, new key -> 200", out)          # inside the grace window
+        self.assertIn("after the grace window: old key -> 403, new key -> 200", out)
+        self.assertIn("new key -> 403", out.split("4. revoke")[1])
+        for action in ("key.create", "key.rotate", "key.deactivate"):
+            self.assertIn('"action":"%s"' % action, out)
+        self.assertNotIn("tsk_live_", out.replace(self.admin, ""))  # no key printed
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ LISTEN   ?= 127.0.0.1:8080
 
 # Debian packages: what the build needs, and what the tests drive the server with.
 DEB_BUILD := gcc make pkg-config gsoap libgsoap-dev libsqlite3-dev libssl-dev libxml2-dev libjansson-dev
-DEB_TEST  := libcmocka-dev curl python3 python3-zeep libxml2-utils
+DEB_TEST  := libcmocka-dev curl python3 python3-zeep python3-jsonschema python3-lxml libxml2-utils \
+             php-cli php-soap nginx
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
 HARDEN   := -fstack-protector-strong
@@ -52,6 +53,7 @@ deps:
 
 test-deps: deps
 	@sh tests/lib/deb-install.sh $(DEB_TEST)
+	@command -v node >/dev/null && command -v npm >/dev/null || sh tests/lib/deb-install.sh nodejs npm
 
 $(GEN)/trackservice.h: wsdl/TrackService.wsdl wsdl/typemap.dat
 	@mkdir -p $(GEN)
@@ -60,15 +62,19 @@ $(GEN)/trackservice.h: wsdl/TrackService.wsdl wsdl/typemap.dat
 $(GEN)/soapC.c $(GEN)/soapServer.c $(GEN)/soapH.h $(GEN)/soapStub.h $(GEN)/TrackServiceSoap.nsmap &: $(GEN)/trackservice.h
 	soapcpp2 -c -S -L -x -d $(GEN) $(GEN)/trackservice.h
 
-# The WSDL is compiled in, so the binary serves exactly the contract it was generated from.
-$(WSDL_C): wsdl/TrackService.wsdl
+# The contracts are compiled in, so the binary serves exactly what it was built from.
+$(WSDL_C): wsdl/TrackService.wsdl wsdl/openapi.json
 	@mkdir -p $(GEN)
-	{ echo '/* generated from wsdl/TrackService.wsdl by the Makefile */'; \
+	{ echo '/* generated from wsdl/ by the Makefile */'; \
 	  echo '#include <stddef.h>'; \
 	  echo 'const unsigned char tsk_wsdl_data[] = {'; \
-	  od -An -v -tx1 $< | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  od -An -v -tx1 wsdl/TrackService.wsdl | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
 	  echo '0x00 };'; \
-	  echo 'const size_t tsk_wsdl_size = sizeof(tsk_wsdl_data) - 1;'; } > $@
+	  echo 'const size_t tsk_wsdl_size = sizeof(tsk_wsdl_data) - 1;'; \
+	  echo 'const unsigned char tsk_openapi_data[] = {'; \
+	  od -An -v -tx1 wsdl/openapi.json | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  echo '0x00 };'; \
+	  echo 'const size_t tsk_openapi_size = sizeof(tsk_openapi_data) - 1;'; } > $@
 
 # The namespace table, defined once; libgsoap refers to it by name.
 $(GEN)/nsmap.c: $(GEN_HDR)

@@ -15,8 +15,8 @@
 #include "soapH.h"
 #include "tstime.h"
 
-static int
-send_body(struct soap *soap, struct request *r, int status, const char *ctype, const char *data,
+int
+reply_raw(struct soap *soap, struct request *r, int status, const char *ctype, const char *data,
     size_t len)
 {
 	r->status = status;
@@ -39,9 +39,9 @@ reply_json(struct soap *soap, struct request *r, int status, json_t *obj)
 		static const char oom[] = "{\"message\":\"internal error\",\"code\":\"INTERNAL\"}";
 
 		log_warnx("rest: cannot encode a JSON reply");
-		return send_body(soap, r, 500, "application/json", oom, sizeof(oom) - 1);
+		return reply_raw(soap, r, 500, "application/json", oom, sizeof(oom) - 1);
 	}
-	rc = send_body(soap, r, status, "application/json; charset=utf-8", s, strlen(s));
+	rc = reply_raw(soap, r, status, "application/json; charset=utf-8", s, strlen(s));
 	secret_wipe(s, strlen(s));	/* it may have held a new key or session key */
 	free(s);
 	return rc;
@@ -80,9 +80,9 @@ reply_xml(struct soap *soap, struct request *r, int status, const char *root, co
 		xmlFreeTextWriter(w);	/* flushes into buf */
 	if (bad) {
 		log_warnx("rest: cannot write an XML reply");
-		rc = send_body(soap, r, 500, "text/plain", "internal error\n", 15);
+		rc = reply_raw(soap, r, 500, "text/plain", "internal error\n", 15);
 	} else {
-		rc = send_body(soap, r, status, "application/xml; charset=utf-8",
+		rc = reply_raw(soap, r, status, "application/xml; charset=utf-8",
 		    (const char *)xmlBufferContent(buf), (size_t)xmlBufferLength(buf));
 	}
 	xmlBufferFree(buf);

@@ -14,6 +14,9 @@
 
 struct soap;
 
+/* Send data[0..len-1] as it is, with content type ctype. */
+int	reply_raw(struct soap *soap, struct request *r, int status, const char *ctype,
+	    const char *data, size_t len);
 /* Send obj (owned: released here) as JSON with status. NULL obj: a 500. */
 int	reply_json(struct soap *soap, struct request *r, int status, json_t *obj);
 /* Send <root> with child elements from NULL-terminated name/value pairs (NULL value: empty). */

@@ -32,6 +32,7 @@ static int	r_logout(struct soap *, struct request *, const struct rest_body *);
 static int	r_me(struct soap *, struct request *, const struct rest_body *);
 static int	r_verify(struct soap *, struct request *, const struct rest_body *);
 static int	r_wsdl(struct soap *, struct request *, const struct rest_body *);
+static int	r_openapi(struct soap *, struct request *, const struct rest_body *);
 
 static const struct route {
 	const char	*path;		/* matched case-insensitively, as ASMX and TrackRoad do */
@@ -44,6 +45,7 @@ static const struct route {
 	{ "/rest/me", SOAP_GET, r_me },
 	{ "/rest/verify", 0, r_verify },
 	{ REST_SOAP_PATH, SOAP_GET, r_wsdl },	/* POST goes to the SOAP dispatcher */
+	{ "/openapi.json", SOAP_GET, r_openapi },
 };
 
 static const char *
@@ -270,6 +272,18 @@ r_wsdl(struct soap *soap, struct request *r, const struct rest_body *b)
 		return soapsvc_wsdl(soap, r);
 	return reply_error(soap, r, 404, "NOT_FOUND",
 	    "Send SOAP requests with POST; the contract is at ?WSDL");
+}
+
+/* The REST contract (wsdl/openapi.json, compiled in). */
+static int
+r_openapi(struct soap *soap, struct request *r, const struct rest_body *b)
+{
+	extern const unsigned char	tsk_openapi_data[];
+	extern const size_t		tsk_openapi_size;
+
+	(void)b;
+	return reply_raw(soap, r, 200, "application/json; charset=utf-8",
+	    (const char *)tsk_openapi_data, tsk_openapi_size);
 }
 
 int

@@ -27,6 +27,7 @@
 #include "reply.h"
 #include "rest.h"
 #include "soapH.h"
+#include "soapsvc.h"
 
 #define STORE_WAIT_MS	2000	/* a request waits this long for a database connection */
 #define DRAIN_SECONDS	5	/* on stop, open connections get this long to finish */
@@ -145,6 +146,7 @@ request_begin(struct conn *c)
 	struct request	*r = &c->req;
 
 	r->api_key = r->accept = r->host = NULL;
+	r->sid_hint = 0;
 	r->route = "-";
 	r->status = 0;
 	r->verdict_set = 0;
@@ -308,6 +310,7 @@ conn_start(struct server *srv)
 	c->soap->fparse = hook_parse;
 	c->soap->fparsehdr = hook_parsehdr;
 	c->soap->fposthdr = hook_posthdr;
+	c->soap->fignore = soapsvc_ignore;
 	conn_link(srv, c);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);

@@ -33,16 +33,16 @@ req_of(struct soap *soap)
  * a rate limit the seconds to wait, also sent as an HTTP Retry-After header.
  */
 static int
-verdict_fault(struct soap *soap, struct request *r, enum tsk_verdict v)
+verdict_fault_msg(struct soap *soap, struct request *r, enum tsk_verdict v, const char *why)
 {
 	struct validator_answer	 a;
-	char			 detail[448], msg[192], retry[64] = "", line[48];
+	char			 detail[448], msg[256], retry[64] = "", line[48];
 	const char		*kind;
 
 	request_answer(r, v, &a);
 	kind = a.status == 401 ? "Unauthorized" : a.status == 403 ? "Forbidden" :
 	    a.status == 429 ? "Too Many Requests" : "Unavailable";
-	snprintf(msg, sizeof(msg), "%s: %s", kind, a.message);
+	snprintf(msg, sizeof(msg), "%s: %s", kind, why != NULL ? why : a.message);
 	if (v == TSK_VERDICT_RATE_LIMITED) {
 		snprintf(retry, sizeof(retry), "<RetryAfter>%lld</RetryAfter>",
 		    (long long)r->retry_after);
@@ -59,14 +59,101 @@ verdict_fault(struct soap *soap, struct request *r, enum tsk_verdict v)
 	return soap_sender_fault(soap, soap_strdup(soap, msg), soap_strdup(soap, detail));
 }
 
+/*
+ * A refusal as a fault: Client/Sender for the caller's fault, Server/Receiver when we could not
+ * decide. The detail carries the machine-readable code, the same as REST's JSON "code", and for
+ * a rate limit the seconds to wait, also sent as an HTTP Retry-After header.
+ */
+static int
+verdict_fault(struct soap *soap, struct request *r, enum tsk_verdict v)
+{
+	return verdict_fault_msg(soap, r, v, NULL);
+}
+
+/* What to tell a caller whose SessionID we did not find: say which part was missing. */
+static const char *
+missing_why(struct soap *soap, const struct request *r, const char *sid)
+{
+	const struct tr__SessionIDHeader *h = soap->header != NULL ?
+	    soap->header->tr__SessionIDHeader : NULL;
+
+	if (sid != NULL)
+		return "The SessionID is empty";
+	if (h != NULL)
+		return r->sid_hint == SOAPSVC_HINT_SESSIONID_NS ?
+		    "The SessionID element is not in the namespace " TR_NS :
+		    "The SessionIDHeader has no SessionID";
+	if (r->sid_hint == SOAPSVC_HINT_HEADER_NS)
+		return "The SessionIDHeader is not in the namespace " TR_NS;
+	return "No SessionIDHeader in the SOAP header";
+}
+
 static enum tsk_verdict
-authenticate(struct soap *soap, struct request *r, enum tsk_op op, struct tsk_principal *p)
+authenticate(struct soap *soap, struct request *r, enum tsk_op op, struct tsk_principal *p,
+    const char **why)
 {
 	const char	*sid = NULL;
+	enum tsk_verdict v;
 
 	if (soap->header != NULL && soap->header->tr__SessionIDHeader != NULL)
 		sid = soap->header->tr__SessionIDHeader->SessionID;
-	return request_authenticate(r, sid, TSK_CHANNEL_SOAP, op, p);
+	v = request_authenticate(r, sid, TSK_CHANNEL_SOAP, op, p);
+	/* Under --uniform-errors every 401 reads the same, this one included. */
+	*why = v == TSK_VERDICT_MISSING && !r->policy->uniform_errors ?
+	    missing_why(soap, r, sid) : NULL;
+	return v;
+}
+
+/*
+ * SOAPAction, checked the way ASMX checks it: SOAP 1.1 must name the operation in the
+ * SOAPAction header; SOAP 1.2 may name it in the Content-Type's action parameter, and when it
+ * does it must be the operation's.
+ */
+static int
+action_fault(struct soap *soap, struct request *r, const char *op)
+{
+	char	want[96], msg[320];
+
+	snprintf(want, sizeof(want), TR_NS "%s", op);
+	if (soap->action != NULL && strcmp(soap->action, want) == 0)
+		return SOAP_OK;
+	if (soap->action == NULL && soap->version == 2)
+		return SOAP_OK;
+	if (soap->action == NULL || *soap->action == '\0')
+		snprintf(msg, sizeof(msg), "Unable to handle request without a valid action "
+		    "parameter. Please supply a valid soap action.");
+	else
+		snprintf(msg, sizeof(msg), "Server did not recognize the value of HTTP Header "
+		    "SOAPAction: %.200s.", soap->action);
+	r->route = "soap:action";
+	soap->header = NULL;
+	return soap_sender_fault(soap, soap_strdup(soap, msg), NULL);
+}
+
+int
+soapsvc_ignore(struct soap *soap, const char *tag)
+{
+	static const char *const wsa[] = { "http://www.w3.org/2005/08/addressing",
+	    "http://schemas.xmlsoap.org/ws/2004/08/addressing",
+	    "http://schemas.xmlsoap.org/ws/2004/03/addressing" };
+	struct request	*r = soap->user;
+	const char	*ns = soap_current_namespace_tag(soap, tag);
+	const char	*local = strchr(tag, ':') != NULL ? strchr(tag, ':') + 1 : tag;
+	size_t		 i;
+
+	if (r != NULL && soap->part == SOAP_IN_HEADER) {
+		if (strcmp(local, "SessionIDHeader") == 0)
+			r->sid_hint = SOAPSVC_HINT_HEADER_NS;
+		else if (strcmp(local, "SessionID") == 0)
+			r->sid_hint = SOAPSVC_HINT_SESSIONID_NS;
+	}
+	if (!soap->mustUnderstand)
+		return SOAP_OK;
+	for (i = 0; ns != NULL && i < sizeof(wsa) / sizeof(wsa[0]); i++) {
+		if (strcmp(ns, wsa[i]) == 0)
+			return SOAP_OK;
+	}
+	return SOAP_MUSTUNDERSTAND;
 }
 
 int
@@ -79,6 +166,8 @@ __tr__Login(struct soap *soap, struct _tr__Login *in, struct _tr__LoginResponse 
 	enum login_result	 lr;
 
 	r->route = "soap:Login";
+	if (action_fault(soap, r, "Login") != SOAP_OK)
+		return soap->error;
 	soap->header = NULL;
 	lr = login_start(request_store(r), r->login, in->userName, in->password, time(NULL),
 	    key, &p);
@@ -114,13 +203,16 @@ __tr__Logout(struct soap *soap, struct _tr__Logout *in, struct _tr__LogoutRespon
 	struct request		*r = req_of(soap);
 	struct tsk_principal	 p;
 	enum tsk_verdict	 v;
+	const char		*why;
 
 	(void)in;
 	(void)out;
 	r->route = "soap:Logout";
-	v = authenticate(soap, r, TSK_OP_LOGOUT, &p);
+	if (action_fault(soap, r, "Logout") != SOAP_OK)
+		return soap->error;
+	v = authenticate(soap, r, TSK_OP_LOGOUT, &p, &why);
 	if (v != TSK_VERDICT_OK)
-		return verdict_fault(soap, r, v);
+		return verdict_fault_msg(soap, r, v, why);
 	soap->header = NULL;
 	if (login_end(request_store(r), &p) != TSK_OK)
 		return verdict_fault(soap, r, TSK_VERDICT_ERROR);
@@ -135,12 +227,15 @@ __tr__CreditRemaining(struct soap *soap, struct _tr__CreditRemaining *in,
 	struct tsk_principal	 p;
 	struct tr__CreditResult	*res;
 	enum tsk_verdict	 v;
+	const char		*why;
 
 	(void)in;
 	r->route = "soap:CreditRemaining";
-	v = authenticate(soap, r, TSK_OP_CREDIT, &p);
+	if (action_fault(soap, r, "CreditRemaining") != SOAP_OK)
+		return soap->error;
+	v = authenticate(soap, r, TSK_OP_CREDIT, &p, &why);
 	if (v != TSK_VERDICT_OK)
-		return verdict_fault(soap, r, v);
+		return verdict_fault_msg(soap, r, v, why);
 	soap->header = NULL;
 	res = soap_new_tr__CreditResult(soap, -1);
 	if (res == NULL)

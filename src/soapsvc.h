@@ -10,6 +10,21 @@
 
 struct soap;
 
+/* Why a SOAP request's SessionID was not found, for a fault that says which. */
+enum soapsvc_hint {
+	SOAPSVC_HINT_NONE = 0,
+	SOAPSVC_HINT_HEADER_NS,		/* a SessionIDHeader in another namespace */
+	SOAPSVC_HINT_SESSIONID_NS,	/* a SessionID element in another namespace (or none) */
+};
+
+/*
+ * gSOAP's hook for elements it does not know (soap->fignore). Headers that WCF clients mark
+ * mustUnderstand (WS-Addressing Action, To, MessageID, ...) are understood and ignored; any
+ * other mustUnderstand header still fails the call, as SOAP requires. A SessionIDHeader or
+ * SessionID in the wrong namespace is noted, so the fault can say so.
+ */
+int	soapsvc_ignore(struct soap *soap, const char *tag);
+
 /* Send the WSDL, its soap:address set to the address the client used (Host header). */
 int	soapsvc_wsdl(struct soap *soap, struct request *r);
 

@@ -48,7 +48,29 @@ static const char *const stmt_sql[Q__COUNT] = {
 	[Q_KEY_DELETE] = "DELETE FROM keys WHERE id = ?1",
 	[Q_KEY_USAGE] =
 	    "UPDATE keys SET last_used_at = max(coalesce(last_used_at, 0), ?2),"
-	    " use_count = use_count + ?3 WHERE id = ?1",
+	    " use_count = use_count + ?3, soap_uses = soap_uses + ?4,"
+	    " last_soap_at = CASE WHEN ?5 > coalesce(last_soap_at, 0) THEN ?5 ELSE last_soap_at END"
+	    " WHERE id = ?1",
+	[Q_USER_USAGE] =
+	    "UPDATE users SET session_rest_uses = session_rest_uses + ?2,"
+	    " session_soap_uses = session_soap_uses + ?3,"
+	    " last_soap_at = CASE WHEN ?4 > coalesce(last_soap_at, 0) THEN ?4 ELSE last_soap_at END"
+	    " WHERE id = ?1",
+	[Q_USER_LOGIN] =
+	    "UPDATE users SET logins = logins + 1, last_login_at = ?2 WHERE id = ?1",
+	[Q_MIGRATION_LIST] =
+	    "SELECT 'key', k.id, k.account_id, a.name, k.name, k.prefix, 0, k.soap_uses,"
+	    " k.use_count - k.soap_uses, 0, k.last_soap_at"
+	    " FROM keys k JOIN accounts a ON a.id = k.account_id"
+	    " WHERE (?1 = 0 OR k.account_id = ?1) AND k.last_soap_at >= ?2"
+	    " UNION ALL"
+	    " SELECT 'user', u.id, u.account_id, a.name, u.name, '', u.session_soap_uses, 0,"
+	    " u.session_rest_uses, u.logins,"
+	    " max(coalesce(u.last_soap_at, 0), coalesce(u.last_login_at, 0))"
+	    " FROM users u JOIN accounts a ON a.id = u.account_id"
+	    " WHERE (?1 = 0 OR u.account_id = ?1)"
+	    " AND max(coalesce(u.last_soap_at, 0), coalesce(u.last_login_at, 0)) >= max(?2, 1)"
+	    " ORDER BY 11 DESC, 1, 2",
 	[Q_KEY_LIST] = KEY_COLS " WHERE ?1 = 0 OR k.account_id = ?1 ORDER BY k.id",
 	[Q_KEY_COUNT_ACTIVE] =
 	    "SELECT count(*) FROM keys WHERE account_id = ?1 AND status = 1"
@@ -146,6 +168,15 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER audit_append_only_r BEFORE INSERT ON audit"
 	"  WHEN EXISTS (SELECT 1 FROM audit WHERE id = NEW.id)"
 	"  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;",
+
+	/* 3: migration telemetry: uses by path, Login and the last legacy use */
+	"ALTER TABLE keys ADD COLUMN soap_uses INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE keys ADD COLUMN last_soap_at INTEGER;"
+	"ALTER TABLE users ADD COLUMN logins INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE users ADD COLUMN last_login_at INTEGER;"
+	"ALTER TABLE users ADD COLUMN session_soap_uses INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE users ADD COLUMN session_rest_uses INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE users ADD COLUMN last_soap_at INTEGER;",
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -606,4 +637,56 @@ store_session_purge(struct store *st, int64_t before, int64_t *n_out)
 	if (rc == TSK_OK && n_out != NULL)
 		*n_out = sqlite3_changes(st->db);
 	return rc;
+}
+
+enum tsk_status
+store_user_usage(struct store *st, int64_t user_id, int64_t rest, int64_t soap,
+    int64_t last_soap)
+{
+	sqlite3_stmt	*q = st->q[Q_USER_USAGE];
+
+	if (sqlite3_bind_int64(q, 1, user_id) || sqlite3_bind_int64(q, 2, rest) ||
+	    sqlite3_bind_int64(q, 3, soap) || sqlite3_bind_int64(q, 4, last_soap))
+		return store_finish(q, store_fail(st, "bind"));
+	return store_finish(q, store_step_done(st, q, "user usage"));
+}
+
+enum tsk_status
+store_user_login(struct store *st, int64_t user_id, int64_t now)
+{
+	return store_update3(st, Q_USER_LOGIN, user_id, now, 0, 2, 0, "user login");
+}
+
+static void
+fill_migration(sqlite3_stmt *q, struct store_migration *m)
+{
+	store_copy_text(m->kind, sizeof(m->kind), q, 0);
+	m->id = sqlite3_column_int64(q, 1);
+	m->account_id = sqlite3_column_int64(q, 2);
+	store_copy_text(m->account, sizeof(m->account), q, 3);
+	store_copy_text(m->name, sizeof(m->name), q, 4);
+	store_copy_text(m->prefix, sizeof(m->prefix), q, 5);
+	m->soap_session = sqlite3_column_int64(q, 6);
+	m->soap_key = sqlite3_column_int64(q, 7);
+	m->rest = sqlite3_column_int64(q, 8);
+	m->logins = sqlite3_column_int64(q, 9);
+	m->last_legacy_at = sqlite3_column_int64(q, 10);
+}
+
+enum tsk_status
+store_migration_list(struct store *st, int64_t account_id, int64_t since,
+    store_migration_cb cb, void *arg)
+{
+	sqlite3_stmt		*q = st->q[Q_MIGRATION_LIST];
+	struct store_migration	 m;
+	int			 step;
+
+	if (sqlite3_bind_int64(q, 1, account_id) || sqlite3_bind_int64(q, 2, since))
+		return store_finish(q, store_fail(st, "bind"));
+	for (step = sqlite3_step(q); step == SQLITE_ROW; step = sqlite3_step(q)) {
+		fill_migration(q, &m);
+		if (cb(&m, arg) != 0)
+			break;
+	}
+	return store_list_end(st, q, step, "migration list");
 }

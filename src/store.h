@@ -134,8 +134,12 @@ enum tsk_status	store_key_by_id(struct store *st, int64_t key_id, struct store_k
 enum tsk_status	store_key_set_status(struct store *st, int64_t key_id, int status);
 enum tsk_status	store_key_set_stops(struct store *st, int64_t key_id, int64_t stops_at);
 enum tsk_status	store_key_delete(struct store *st, int64_t key_id);
-/* Add batched use: last_used_at becomes at least last, use_count grows by count. */
-enum tsk_status	store_key_usage(struct store *st, int64_t key_id, int64_t last, int64_t count);
+/*
+ * Add batched use: last_used_at becomes at least last, use_count grows by count, of which soap
+ * came over SOAP (the key in SessionIDHeader), the latest at last_soap (0: none).
+ */
+enum tsk_status	store_key_usage(struct store *st, int64_t key_id, int64_t last, int64_t count,
+		    int64_t soap, int64_t last_soap);
 typedef int	(*store_key_cb)(const struct store_key *, void *);
 /* account_id 0 lists every account's keys. */
 enum tsk_status	store_key_list(struct store *st, int64_t account_id, store_key_cb cb, void *arg);
@@ -149,6 +153,30 @@ enum tsk_status	store_user_create(struct store *st, int64_t account_id, const ch
 enum tsk_status	store_user_by_name(struct store *st, const char *name, struct store_user *out);
 typedef int	(*store_user_cb)(const struct store_user *, void *);
 enum tsk_status	store_user_list(struct store *st, int64_t account_id, store_user_cb cb, void *arg);
+
+/* Batched use of a user's Login sessions, by path; and one Login. */
+enum tsk_status	store_user_usage(struct store *st, int64_t user_id, int64_t rest, int64_t soap,
+		    int64_t last_soap);
+enum tsk_status	store_user_login(struct store *st, int64_t user_id, int64_t now);
+
+/* A key or user still on a legacy path (SOAP, or the legacy Login): the migration report. */
+struct store_migration {
+	char	kind[8];		/* "key" or "user" */
+	int64_t	id;
+	int64_t	account_id;
+	char	account[TSK_NAME_MAX];
+	char	name[TSK_NAME_MAX];
+	char	prefix[TSK_PREFIX_MAX];	/* keys only */
+	int64_t	soap_session;		/* SOAP calls with a session from Login (users) */
+	int64_t	soap_key;		/* SOAP calls with the key in the header (keys) */
+	int64_t	rest;			/* REST calls */
+	int64_t	logins;			/* legacy Logins (users) */
+	int64_t	last_legacy_at;		/* last SOAP call or Login */
+};
+typedef int	(*store_migration_cb)(const struct store_migration *, void *);
+/* Whatever had a legacy use at or after since, latest first; account_id 0 = every account. */
+enum tsk_status	store_migration_list(struct store *st, int64_t account_id, int64_t since,
+		    store_migration_cb cb, void *arg);
 
 /* Login sessions, by hash of the session key. */
 enum tsk_status	store_session_insert(struct store *st, const unsigned char hash[SECRET_HASH_LEN],

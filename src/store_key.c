@@ -99,10 +99,17 @@ store_key_delete(struct store *st, int64_t key_id)
 }
 
 enum tsk_status
-store_key_usage(struct store *st, int64_t key_id, int64_t last, int64_t count)
+store_key_usage(struct store *st, int64_t key_id, int64_t last, int64_t count, int64_t soap,
+    int64_t last_soap)
 {
+	sqlite3_stmt	*q = st->q[Q_KEY_USAGE];
+
 	/* The key may have been deleted since it was used: nothing to record then. */
-	return store_update3(st, Q_KEY_USAGE, key_id, last, count, 3, 0, "key usage");
+	if (sqlite3_bind_int64(q, 1, key_id) || sqlite3_bind_int64(q, 2, last) ||
+	    sqlite3_bind_int64(q, 3, count) || sqlite3_bind_int64(q, 4, soap) ||
+	    sqlite3_bind_int64(q, 5, last_soap))
+		return store_finish(q, store_fail(st, "bind"));
+	return store_finish(q, store_step_done(st, q, "key usage"));
 }
 
 enum tsk_status

@@ -18,9 +18,12 @@
 
 /* A slot is empty when count is 0: every pending use has count >= 1. */
 struct use {
-	int64_t	key_id;
+	int64_t	key_id;		/* the key's or the user's id */
+	int	subject;	/* enum usage_subject */
 	int64_t	last;
 	int64_t	count;
+	int64_t	soap;		/* of count, the SOAP ones */
+	int64_t	last_soap;	/* 0 = none pending */
 };
 
 struct use_map {
@@ -65,26 +68,26 @@ usage_free(struct usage *u)
 }
 
 static size_t
-hash_id(int64_t key_id)
+hash_id(int64_t key_id, int subject)
 {
-	uint64_t	x = (uint64_t)key_id;
+	uint64_t	x = (uint64_t)key_id ^ ((uint64_t)subject << 62);
 
 	x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
 	x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
 	return (size_t)(x ^ (x >> 31));
 }
 
-/* key_id's slot in m, or the empty slot where it belongs. m->nslots must be non-zero. */
+/* The (subject, id) slot in m, or the empty slot where it belongs. m->nslots must be > 0. */
 static struct use *
-map_slot(struct use_map *m, int64_t key_id)
+map_slot(struct use_map *m, int64_t key_id, int subject)
 {
-	size_t		 i = hash_id(key_id) & (m->nslots - 1);
+	size_t		 i = hash_id(key_id, subject) & (m->nslots - 1);
 	struct use	*s;
 
 	/* The load factor stays under 3/4, so an empty slot ends every probe. */
 	for (;;) {
 		s = &m->slots[i];
-		if (s->count == 0 || s->key_id == key_id)
+		if (s->count == 0 || (s->key_id == key_id && s->subject == subject))
 			return s;
 		i = (i + 1) & (m->nslots - 1);
 	}
@@ -106,21 +109,21 @@ map_reserve(struct use_map *m)
 		return -1;
 	for (i = 0; i < m->nslots; i++) {
 		if (m->slots[i].count != 0)
-			*map_slot(&bigger, m->slots[i].key_id) = m->slots[i];
+			*map_slot(&bigger, m->slots[i].key_id, m->slots[i].subject) = m->slots[i];
 	}
 	free(m->slots);
 	*m = bigger;
 	return 0;
 }
 
-/* Add count uses of key_id, the latest at last. 0, or -1 when the use is lost (logged once). */
+/* Add the uses in d to d's (subject, id). 0, or -1 when they are lost (logged once). */
 static int
-map_add(struct usage *u, struct use_map *m, int64_t key_id, int64_t last, int64_t count)
+map_add(struct usage *u, struct use_map *m, const struct use *d)
 {
 	struct use	*s = NULL;
 
 	if (m->nslots != 0)
-		s = map_slot(m, key_id);
+		s = map_slot(m, d->key_id, d->subject);
 	if (s == NULL || s->count == 0) {
 		if (m->n >= PENDING_MAX) {
 			if (!u->warned)
@@ -135,27 +138,49 @@ map_add(struct usage *u, struct use_map *m, int64_t key_id, int64_t last, int64_
 			u->warned = 1;
 			return -1;
 		}
-		s = map_slot(m, key_id);
-		s->key_id = key_id;
-		s->last = last;
+		s = map_slot(m, d->key_id, d->subject);
+		memset(s, 0, sizeof(*s));
+		s->key_id = d->key_id;
+		s->subject = d->subject;
+		s->last = d->last;
 		m->n++;
 	}
 	/* Threads note out of order: keep the latest time, not the last one written. */
-	if (last > s->last)
-		s->last = last;
-	s->count += count;
+	if (d->last > s->last)
+		s->last = d->last;
+	if (d->last_soap > s->last_soap)
+		s->last_soap = d->last_soap;
+	s->count += d->count;
+	s->soap += d->soap;
 	return 0;
+}
+
+int
+usage_note_on(struct usage *u, enum usage_subject subject, int64_t id, enum usage_path path,
+    int64_t now)
+{
+	struct use	d;
+	int		rc;
+
+	memset(&d, 0, sizeof(d));
+	d.key_id = id;
+	d.subject = subject;
+	d.last = now;
+	d.count = 1;
+	if (path != USAGE_PATH_REST) {
+		d.soap = 1;
+		d.last_soap = now;
+	}
+	pthread_mutex_lock(&u->mu);
+	rc = map_add(u, &u->map, &d);
+	pthread_mutex_unlock(&u->mu);
+	return rc;
 }
 
 int
 usage_note(struct usage *u, int64_t key_id, int64_t now)
 {
-	int	rc;
-
-	pthread_mutex_lock(&u->mu);
-	rc = map_add(u, &u->map, key_id, now, 1);
-	pthread_mutex_unlock(&u->mu);
-	return rc;
+	return usage_note_on(u, USAGE_KEY, key_id, USAGE_PATH_REST, now);
 }
 
 static enum tsk_status
@@ -166,9 +191,16 @@ write_all(struct store *st, void *arg)
 	size_t			 i;
 
 	for (i = 0; i < m->nslots && rc == TSK_OK; i++) {
-		if (m->slots[i].count != 0)
-			rc = store_key_usage(st, m->slots[i].key_id, m->slots[i].last,
-			    m->slots[i].count);
+		const struct use	*x = &m->slots[i];
+
+		if (x->count == 0)
+			continue;
+		if (x->subject == USAGE_KEY)
+			rc = store_key_usage(st, x->key_id, x->last, x->count, x->soap,
+			    x->last_soap);
+		else
+			rc = store_user_usage(st, x->key_id, x->count - x->soap, x->soap,
+			    x->last_soap);
 	}
 	return rc;
 }
@@ -192,8 +224,7 @@ merge_back(struct usage *u, struct use_map *taken)
 	}
 	for (i = 0; i < small.nslots; i++) {
 		if (small.slots[i].count != 0)
-			(void)map_add(u, &big, small.slots[i].key_id, small.slots[i].last,
-			    small.slots[i].count);
+			(void)map_add(u, &big, &small.slots[i]);
 	}
 	free(small.slots);
 	u->map = big;

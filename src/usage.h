@@ -15,6 +15,14 @@
 
 struct usage;
 
+/* Who was used, and by which path: what the migration report counts. */
+enum usage_subject { USAGE_KEY = 0, USAGE_USER };
+enum usage_path {
+	USAGE_PATH_REST = 0,		/* REST, with a key or a Login session */
+	USAGE_PATH_SOAP_KEY,		/* SOAP with the key in SessionIDHeader */
+	USAGE_PATH_SOAP_SESSION,	/* SOAP with a session from the legacy Login */
+};
+
 struct usage	*usage_new(void);	/* NULL on allocation failure (logged) */
 void		 usage_free(struct usage *u);	/* NULL is fine; pending uses are dropped */
 
@@ -24,6 +32,14 @@ void		 usage_free(struct usage *u);	/* NULL is fine; pending uses are dropped */
  * logged once until the next flush.
  */
 int		 usage_note(struct usage *u, int64_t key_id, int64_t now);
+
+/*
+ * Note one use of a key or (through one of its Login sessions) a user at now, by path. A key's
+ * uses add to last_used_at and use_count; both count per path, and SOAP ones move the time of
+ * the last legacy use. usage_note is this for a key on REST. Returns as usage_note.
+ */
+int		 usage_note_on(struct usage *u, enum usage_subject subject, int64_t id,
+		    enum usage_path path, int64_t now);
 
 /*
  * Write every pending use to st (store_key_usage for each key, inside one store_transaction)

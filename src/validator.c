@@ -215,6 +215,30 @@ judge_policy(struct store *st, const struct validator_policy *pol,
 	}
 }
 
+/*
+ * Record a successful use for last-used and the migration report: batched where the server
+ * runs a flusher, else written at once. A lost note denies nothing.
+ */
+static void
+note_use(struct store *st, const struct validator_policy *pol, const struct validator_req *req,
+    enum usage_subject subject, int64_t id)
+{
+	enum usage_path	path = USAGE_PATH_REST;
+	int64_t		soap_at;
+
+	if (req->channel == TSK_CHANNEL_SOAP)
+		path = subject == USAGE_KEY ? USAGE_PATH_SOAP_KEY : USAGE_PATH_SOAP_SESSION;
+	if (pol->usage != NULL) {
+		(void)usage_note_on(pol->usage, subject, id, path, req->now);
+		return;
+	}
+	soap_at = path == USAGE_PATH_REST ? 0 : req->now;
+	if (subject == USAGE_KEY)
+		(void)store_key_usage(st, id, req->now, 1, soap_at != 0, soap_at);
+	else
+		(void)store_user_usage(st, id, soap_at == 0, soap_at != 0, soap_at);
+}
+
 static enum tsk_verdict
 judge_key(struct store *st, const struct validator_policy *pol, const struct validator_req *req,
     const struct store_key *k, struct tsk_principal *p)
@@ -229,11 +253,7 @@ judge_key(struct store *st, const struct validator_policy *pol, const struct val
 	v = judge_policy(st, pol, req, k->ip_allow, p, k->allowance_month);
 	if (v != TSK_VERDICT_OK)
 		return v;
-	/* Last-used is batched where the server runs a flusher; a lost note denies nothing. */
-	if (pol->usage != NULL)
-		(void)usage_note(pol->usage, k->id, req->now);
-	else
-		(void)store_key_usage(st, k->id, req->now, 1);
+	note_use(st, pol, req, USAGE_KEY, k->id);
 	return TSK_VERDICT_OK;
 }
 
@@ -250,6 +270,7 @@ judge_session(struct store *st, const struct validator_policy *pol,
 	if (v != TSK_VERDICT_OK)
 		return v;
 	(void)store_session_touch(st, s->id, req->now, pol->touch_slack);
+	note_use(st, pol, req, USAGE_USER, s->user_id);
 	return TSK_VERDICT_OK;
 }
 

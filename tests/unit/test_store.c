@@ -101,7 +101,7 @@ test_open_creates_schema(void **state)
 {
 	struct fixture	*f = *state;
 
-	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 2);
+	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 3);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
 	    " AND name IN ('accounts', 'users', 'keys', 'sessions', 'audit')"), 5);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master"
@@ -130,7 +130,7 @@ test_reopen_idempotent(void **state)
 	assert_int_equal(store_open(f->path, &f->st), TSK_OK);
 	assert_int_equal(store_account_count(f->st, &n), TSK_OK);
 	assert_int_equal(n, 1);
-	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 2);
+	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 3);
 	store_close(NULL);
 }
 
@@ -142,11 +142,11 @@ test_newer_schema_refused(void **state)
 	char		 path[256];
 
 	sibling(f, "newer.db", path, sizeof(path));
-	sql_exec(path, "CREATE TABLE future(x); PRAGMA user_version = 3;");
+	sql_exec(path, "CREATE TABLE future(x); PRAGMA user_version = 4;");
 	assert_int_not_equal(store_open(path, &st), TSK_OK);
 	assert_null(st);
 	/* Refused, and left alone: no migration ran over the newer schema. */
-	assert_int_equal(sql_int(path, "PRAGMA user_version"), 3);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), 4);
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'accounts'"),
 	    0);
 }
@@ -390,25 +390,25 @@ test_key_usage(void **state)
 	assert_int_equal(k.use_count, 0);
 
 	/* Never used: the first batch writes its time and its count. */
-	assert_int_equal(store_key_usage(f->st, id, T0 + 100, 1), TSK_OK);
+	assert_int_equal(store_key_usage(f->st, id, T0 + 100, 1, 0, 0), TSK_OK);
 	assert_int_equal(store_key_by_hash(f->st, h, &k), TSK_OK);
 	assert_int_equal(k.last_used_at, T0 + 100);
 	assert_int_equal(k.use_count, 1);
 	/* A later batch moves the time on and adds its count. */
-	assert_int_equal(store_key_usage(f->st, id, T0 + 161, 5), TSK_OK);
+	assert_int_equal(store_key_usage(f->st, id, T0 + 161, 5, 0, 0), TSK_OK);
 	assert_int_equal(store_key_by_hash(f->st, h, &k), TSK_OK);
 	assert_int_equal(k.last_used_at, T0 + 161);
 	assert_int_equal(k.use_count, 6);
 	/* A clock that went back does not move the time backwards, but its uses count. */
-	assert_int_equal(store_key_usage(f->st, id, T0 + 50, 2), TSK_OK);
+	assert_int_equal(store_key_usage(f->st, id, T0 + 50, 2, 0, 0), TSK_OK);
 	assert_int_equal(store_key_by_hash(f->st, h, &k), TSK_OK);
 	assert_int_equal(k.last_used_at, T0 + 161);
 	assert_int_equal(k.use_count, 8);
 	/* The same time again: the time stays, the count grows. */
-	assert_int_equal(store_key_usage(f->st, id, T0 + 161, 1), TSK_OK);
+	assert_int_equal(store_key_usage(f->st, id, T0 + 161, 1, 0, 0), TSK_OK);
 	assert_int_equal(last_used(f->st, h), T0 + 161);
 	/* A key deleted since it was used: nothing to record, and no error. */
-	assert_int_equal(store_key_usage(f->st, id + 1000, T0 + 200, 1), TSK_OK);
+	assert_int_equal(store_key_usage(f->st, id + 1000, T0 + 200, 1, 0, 0), TSK_OK);
 	assert_int_equal(store_key_by_hash(f->st, h, &k), TSK_OK);
 	assert_int_equal(k.last_used_at, T0 + 161);
 	assert_int_equal(k.use_count, 9);
@@ -1030,7 +1030,7 @@ test_migrate_v1(void **state)
 	sql_exec(path, sql);
 
 	assert_int_equal(store_open(path, &st), TSK_OK);
-	assert_int_equal(sql_int(path, "PRAGMA user_version"), 2);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), 3);
 	assert_int_equal(store_account_by_name(st, "acme", &a), TSK_OK);
 	assert_int_equal(a.credit, 7);
 	assert_int_equal(a.monthly_allowance, 0);

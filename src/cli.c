@@ -329,3 +329,54 @@ cli_audit(struct cli *c)
 	store_close(st);
 	return rc;
 }
+
+static int
+print_migration(const struct store_migration *m, void *arg)
+{
+	char	last[32];
+
+	(void)arg;
+	cli_time(m->last_legacy_at, last, sizeof(last), "-");
+	printf("%s\t%lld\t%s\t%s\t%s\t%lld\t%lld\t%lld\t%lld\t%s\n", m->kind,
+	    (long long)m->id, m->account, *m->name != '\0' ? m->name : "-",
+	    *m->prefix != '\0' ? m->prefix : "-", (long long)m->soap_session,
+	    (long long)m->soap_key, (long long)m->rest, (long long)m->logins, last);
+	return 0;
+}
+
+/* tskey report migration [--account NAME] [--since DAYS] */
+int
+cli_report_migration(struct cli *c)
+{
+	struct store_account	 a;
+	struct store		*st;
+	const char		*account = NULL;
+	int64_t			 days = 0;
+	int			 i, rc = 0;
+
+	if (c->argc < 1 || strcmp(c->argv[0], "migration") != 0)
+		return cli_usage_error("report: expected 'migration'", "report ");
+	for (i = 1; i < c->argc; i++) {
+		if (strcmp(c->argv[i], "--account") == 0 && i + 1 < c->argc)
+			account = c->argv[++i];
+		else if (strcmp(c->argv[i], "--since") == 0 && i + 1 < c->argc &&
+		    cli_parse_int64(c->argv[i + 1], &days) == 0 && days > 0 && days <= 36500)
+			i++;
+		else
+			return cli_usage_error("report migration: bad option", "report ");
+	}
+	st = cli_open_store(&c->cfg);
+	if (st == NULL)
+		return 1;
+	a.id = 0;
+	if (account != NULL)
+		rc = cli_report(store_account_by_name(st, account, &a), "report", "");
+	if (rc == 0) {
+		printf("KIND\tID\tACCOUNT\tNAME\tPREFIX\tSOAP_SESSION\tSOAP_KEY\tREST\tLOGINS\t"
+		    "LAST_LEGACY_USE\n");
+		rc = cli_report(store_migration_list(st, a.id, days > 0 ? time(NULL) - days * 86400 :
+		    0, print_migration, NULL), "report", "");
+	}
+	store_close(st);
+	return rc;
+}

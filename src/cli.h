@@ -26,6 +26,7 @@ int	cli_key(struct cli *c);
 int	cli_user(struct cli *c);
 int	cli_credit(struct cli *c);
 int	cli_audit(struct cli *c);
+int	cli_report_migration(struct cli *c);	/* tskey report migration ... */
 
 /* Shared by the command files. */
 int		 cli_usage_error(const char *msg, const char *cmd);

@@ -30,6 +30,8 @@ struct config {
 	int	usage_flush_ms;	/* last-used times reach the store at least this often */
 	int	rate_max_keys;	/* keys with rate limits tracked in memory */
 	int64_t	op_cost[TSK_OP__COUNT];	/* credits per call, by operation */
+	int64_t	login_deprecation;	/* legacy Login deprecated since (unix time); 0 = not */
+	int64_t	login_sunset;		/* legacy Login goes away at (unix time); 0 = not set */
 };
 
 void	config_defaults(struct config *cfg);

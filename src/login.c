@@ -69,6 +69,7 @@ login_start(struct store *st, const struct login_policy *lp, const char *user,
 	vr.len = strlen(key);
 	vr.channel = TSK_CHANNEL_REST;
 	vr.now = now;
+	vr.silent = 1;	/* reading the new session back is not a use of it */
 	(void)store_user_login(st, u.id, now);	/* for the migration report; best effort */
 	if (validator_check(st, &pol, &vr, out) != TSK_VERDICT_OK) {
 		(void)store_session_delete(st, out->session_id);

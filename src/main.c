@@ -39,6 +39,7 @@ static const char usage_main[] =
     "  user create ACCOUNT USERNAME --password-stdin [--api]\n"
     "  user list [ACCOUNT]\n"
     "  audit [--account NAME] [--limit N]           the lifecycle audit trail, newest first\n"
+    "  report migration [--account NAME] [--since DAYS]  keys and users still on SOAP or Login\n"
     "\n"
     "The database is --db FILE, else $TSKEY_DB, else ./tskey.db. --max-keys caps the usable\n"
     "keys of one account (default 100; 0: no cap).\n"
@@ -52,7 +53,8 @@ static const struct help {
 	    "                   [--max-conns N] [--max-body BYTES] [--timeout SECONDS]\n"
 	    "                   [--cost OPERATION=CREDITS]... [--uniform-errors]\n"
 	    "                   [--no-api-user-login] [--password-max-age DAYS]\n"
-	    "                   [--usage-flush-ms MS]\n"
+	    "                   [--usage-flush-ms MS] [--login-deprecated DATE]\n"
+	    "                   [--login-sunset DATE]\n"
 	    "  Serve SOAP (POST /TrackService.asmx, WSDL at /TrackService.asmx?WSDL), REST\n"
 	    "  (/rest/credit, /rest/login, /rest/logout, /rest/me, /rest/verify) and the admin\n"
 	    "  API (/admin/v1/) on one port.\n"
@@ -70,6 +72,9 @@ static const struct help {
 	    "  --password-max-age   a person's password expires after DAYS (API users' never)\n"
 	    "  --usage-flush-ms     last-used times and use counts reach the store this often\n"
 	    "               (1000)\n"
+	    "  --login-deprecated DATE  mark the legacy Login (SOAP and REST) deprecated since\n"
+	    "               DATE: its responses carry a Deprecation header (RFC 9745)\n"
+	    "  --login-sunset DATE      ... and a Sunset header (RFC 8594) naming when it goes\n"
 	    "  Stops cleanly on SIGTERM or SIGINT.\n" },
 	{ "account", "usage: tskey account create NAME [--credit N] [--allowance N]\n"
 	    "       tskey account list\n"
@@ -104,6 +109,12 @@ static const struct help {
 	    "  who may be kept from the legacy Login (serve --no-api-user-login).\n" },
 	{ "credit", "usage: tskey credit set ACCOUNT N\n"
 	    "       tskey credit add ACCOUNT N\n" },
+	{ "report", "usage: tskey report migration [--account NAME] [--since DAYS]\n"
+	    "  Keys and Login users still on a legacy path, latest legacy use first: requests\n"
+	    "  over SOAP with a Login session (SOAP_SESSION), over SOAP with the key in the\n"
+	    "  SessionIDHeader (SOAP_KEY), over REST, and legacy Logins. --since keeps those\n"
+	    "  with a legacy use in the last DAYS days. Counts reach the store within about a\n"
+	    "  second of the call (see serve --usage-flush-ms).\n" },
 	{ "audit", "usage: tskey audit [--account NAME] [--limit N]\n"
 	    "  Every lifecycle change (who, what, when, from where, request id), newest first.\n" },
 };
@@ -212,6 +223,14 @@ cmd_serve(struct cli *c)
 			c->cfg.uniform_errors = 1;
 		} else if (strcmp(c->argv[i], "--no-api-user-login") == 0) {
 			c->cfg.api_user_login = 0;
+		} else if ((strcmp(c->argv[i], "--login-deprecated") == 0 ||
+		    strcmp(c->argv[i], "--login-sunset") == 0) && i + 1 < c->argc) {
+			int64_t	*t = strcmp(c->argv[i], "--login-deprecated") == 0 ?
+				    &c->cfg.login_deprecation : &c->cfg.login_sunset;
+
+			if (tstime_parse(c->argv[++i], t) != 0)
+				return cli_usage_error("serve: --login-deprecated and --login-sunset "
+				    "take YYYY-MM-DD or an RFC 3339 time", "serve ");
 		} else if (strcmp(c->argv[i], "--cost") == 0 && i + 1 < c->argc) {
 			if (config_cost_parse(&c->cfg, c->argv[++i]) != 0)
 				return cli_usage_error("serve: --cost takes OPERATION=CREDITS "
@@ -291,6 +310,8 @@ main(int argc, char **argv)
 		return cli_credit(&c);
 	if (strcmp(cmd, "audit") == 0)
 		return cli_audit(&c);
+	if (strcmp(cmd, "report") == 0)
+		return cli_report_migration(&c);
 	if (strcmp(cmd, "help") == 0)
 		return help_for(c.argc > 0 ? c.argv[0] : "");
 	return cli_usage_error("unknown command", NULL);

@@ -68,3 +68,21 @@ request_add_header(struct request *r, struct soap *soap, const char *line)
 	snprintf(r->extra_hdr + n, sizeof(r->extra_hdr) - n, "%s%s", n > 0 ? "\r\n" : "", line);
 	soap->http_extra_header = r->extra_hdr;
 }
+
+void
+request_login_headers(struct request *r, struct soap *soap)
+{
+	char		line[64];
+	time_t		t;
+	struct tm	tm;
+
+	if (r->cfg->login_deprecation != 0) {
+		snprintf(line, sizeof(line), "Deprecation: @%lld",
+		    (long long)r->cfg->login_deprecation);
+		request_add_header(r, soap, line);
+	}
+	t = (time_t)r->cfg->login_sunset;
+	if (t != 0 && gmtime_r(&t, &tm) != NULL &&
+	    strftime(line, sizeof(line), "Sunset: %a, %d %b %Y %H:%M:%S GMT", &tm) > 0)
+		request_add_header(r, soap, line);
+}

@@ -70,6 +70,12 @@ enum tsk_verdict request_authenticate(struct request *r, const char *credential,
 void		 request_answer(const struct request *r, enum tsk_verdict v,
 		    struct validator_answer *out);
 
+/*
+ * The legacy Login's deprecation, as configured: "Deprecation: @<unix time>" (RFC 9745) and
+ * "Sunset: <HTTP date>" (RFC 8594) on its responses, SOAP and REST alike.
+ */
+void		 request_login_headers(struct request *r, struct soap *soap);
+
 /* Add a response header line ("Name: value") to those gSOAP sends with this response. */
 void		 request_add_header(struct request *r, struct soap *soap, const char *line);
 

@@ -135,6 +135,7 @@ r_login(struct soap *soap, struct request *r, const struct rest_body *b)
 	enum login_result	 lr;
 	int			 rc = SOAP_OK;
 
+	request_login_headers(r, soap);
 	obj = reply_json_body(soap, r, b->data, b->len, &rc);
 	if (obj == NULL)
 		return rc;

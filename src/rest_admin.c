@@ -478,6 +478,7 @@ struct audit_query {
 	char	account[TSK_NAME_MAX];	/* "" = the actor's own (a tenant) or every account */
 	int64_t	limit;
 	int64_t	before;
+	int64_t	since;			/* the migration report: days back; 0 = all time */
 };
 
 /* A query value as a decimal in [min, max]. */
@@ -500,9 +501,12 @@ query_number(const char *v, size_t n, int64_t min, int64_t max, int64_t *out)
 	return 0;
 }
 
-/* ?account=NAME&limit=N&before=ID, each at most once; values are not percent-decoded. */
+/*
+ * ?account=NAME&limit=N&before=ID (the audit) or ?account=NAME&since=DAYS (the report), each at
+ * most once; values are not percent-decoded.
+ */
 static int
-audit_query_parse(struct rest_admin_ctx *c, struct audit_query *q)
+audit_query_parse(struct rest_admin_ctx *c, struct audit_query *q, int report)
 {
 	const char	*p, *v;
 	size_t		 n, kn;
@@ -520,17 +524,22 @@ audit_query_parse(struct rest_admin_ctx *c, struct audit_query *q)
 				    "percent-encoded");
 			memcpy(q->account, v, n - kn - 1);
 			q->account[n - kn - 1] = '\0';
-		} else if (kn == 5 && strncmp(p, "limit", 5) == 0) {
+		} else if (report && kn == 5 && strncmp(p, "since", 5) == 0) {
+			if (p[kn] != '=' || query_number(v, n - kn - 1, 1, 36500, &q->since) != 0)
+				return rest_admin_bad(c, "\"since\" must be a number of days from "
+				    "1 to 36500");
+		} else if (!report && kn == 5 && strncmp(p, "limit", 5) == 0) {
 			if (p[kn] != '=' || query_number(v, n - kn - 1, 1, AUDIT_LIMIT_MAX,
 			    &q->limit) != 0)
 				return rest_admin_bad(c, "\"limit\" must be a number from 1 to %d",
 				    AUDIT_LIMIT_MAX);
-		} else if (kn == 6 && strncmp(p, "before", 6) == 0) {
+		} else if (!report && kn == 6 && strncmp(p, "before", 6) == 0) {
 			if (p[kn] != '=' || query_number(v, n - kn - 1, 1, INT64_MAX,
 			    &q->before) != 0)
 				return rest_admin_bad(c, "\"before\" must be an audit entry id");
 		} else if (n > 0) {
-			return rest_admin_bad(c, "Unknown query parameter: the audit takes "
+			return rest_admin_bad(c, report ? "Unknown query parameter: the report "
+			    "takes account and since" : "Unknown query parameter: the audit takes "
 			    "account, limit and before");
 		}
 	}
@@ -547,7 +556,7 @@ r_audit(struct rest_admin_ctx *c)
 	int64_t			account_id = c->who.account_id;
 	enum tsk_status		rc;
 
-	if (audit_query_parse(c, &q) != 0)
+	if (audit_query_parse(c, &q, 0) != 0)
 		return c->rc;
 	if (q.account[0] != '\0') {
 		rc = admin_account_get(c->st, &c->who, q.account, &a);
@@ -560,6 +569,51 @@ r_audit(struct rest_admin_ctx *c)
 		return reply_json(c->soap, c->r, 500, NULL);
 	rc = store_audit_list(c->st, account_id, q.before, (int)q.limit, list_audit, &l);
 	return rest_admin_reply_list(c, rc, "entries", &l);
+}
+
+/* ---- the migration report ------------------------------------------------------------------ */
+
+static int
+list_migration(const struct store_migration *m, void *arg)
+{
+	struct rest_admin_list	*l = arg;
+	json_t			*o;
+
+	o = json_pack("{s:s, s:I, s:s, s:s, s:{s:I, s:I, s:I}, s:I}", "kind", m->kind, "id",
+	    (json_int_t)m->id, "account", m->account, "name", m->name, "requests",
+	    "soapSession", (json_int_t)m->soap_session, "soapKey", (json_int_t)m->soap_key,
+	    "rest", (json_int_t)m->rest, "logins", (json_int_t)m->logins);
+	if (o != NULL && m->prefix[0] != '\0')
+		json_object_set_new(o, "prefix", json_string(m->prefix));
+	if (o != NULL)
+		reply_set_time(o, "lastLegacyUse", m->last_legacy_at);
+	return rest_admin_list_add(l, o);
+}
+
+/* Keys and Login users still on a legacy path (SOAP, Login), latest legacy use first. */
+static int
+r_report_migration(struct rest_admin_ctx *c)
+{
+	struct store_account	a;
+	struct audit_query	q;
+	struct rest_admin_list	l = { NULL, c->who.now, 0 };
+	int64_t			account_id = c->who.account_id;
+	enum tsk_status		rc;
+
+	if (audit_query_parse(c, &q, 1) != 0)
+		return c->rc;
+	if (q.account[0] != '\0') {
+		rc = admin_account_get(c->st, &c->who, q.account, &a);
+		if (rc != TSK_OK)
+			return rest_admin_answer(c, rc, "", "");
+		account_id = a.id;
+	}
+	l.arr = json_array();
+	if (l.arr == NULL)
+		return reply_json(c->soap, c->r, 500, NULL);
+	rc = store_migration_list(c->st, account_id, q.since > 0 ? c->who.now - q.since * 86400 :
+	    0, list_migration, &l);
+	return rest_admin_reply_list(c, rc, "legacy", &l);
 }
 
 /* ---- routing ------------------------------------------------------------------------------- */
@@ -591,6 +645,7 @@ static const struct admin_route {
 	{ REST_ADMIN_PREFIX "keys/{id}/reactivate", SOAP_POST, "key", rest_admin_key_reactivate },
 	{ REST_ADMIN_PREFIX "keys/{id}/rotate", SOAP_POST, "key", rest_admin_key_rotate },
 	{ REST_ADMIN_PREFIX "audit", SOAP_GET, "account", r_audit },
+	{ REST_ADMIN_PREFIX "report/migration", SOAP_GET, "account", r_report_migration },
 };
 
 /*

@@ -166,6 +166,7 @@ __tr__Login(struct soap *soap, struct _tr__Login *in, struct _tr__LoginResponse 
 	enum login_result	 lr;
 
 	r->route = "soap:Login";
+	request_login_headers(r, soap);
 	if (action_fault(soap, r, "Login") != SOAP_OK)
 		return soap->error;
 	soap->header = NULL;

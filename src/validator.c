@@ -226,6 +226,8 @@ note_use(struct store *st, const struct validator_policy *pol, const struct vali
 	enum usage_path	path = USAGE_PATH_REST;
 	int64_t		soap_at;
 
+	if (req->silent)
+		return;
 	if (req->channel == TSK_CHANNEL_SOAP)
 		path = subject == USAGE_KEY ? USAGE_PATH_SOAP_KEY : USAGE_PATH_SOAP_SESSION;
 	if (pol->usage != NULL) {

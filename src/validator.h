@@ -37,6 +37,7 @@ struct validator_req {
 	const char	*scope;		/* scope the operation needs; NULL = none */
 	int64_t		 cost;		/* credits the operation takes; 0 = not metered */
 	int64_t		 now;		/* unix seconds */
+	int		 silent;	/* a check, not a use: record no last-used or path count */
 };
 
 /*

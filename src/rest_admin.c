@@ -579,7 +579,7 @@ list_migration(const struct store_migration *m, void *arg)
 	struct rest_admin_list	*l = arg;
 	json_t			*o;
 
-	o = json_pack("{s:s, s:I, s:s, s:s, s:{s:I, s:I, s:I}, s:I}", "kind", m->kind, "id",
+	o = json_pack("{s:s, s:I, s:s, s:s, s:{s:I, s:I, s:I, s:I}}", "kind", m->kind, "id",
 	    (json_int_t)m->id, "account", m->account, "name", m->name, "requests",
 	    "soapSession", (json_int_t)m->soap_session, "soapKey", (json_int_t)m->soap_key,
 	    "rest", (json_int_t)m->rest, "logins", (json_int_t)m->logins);

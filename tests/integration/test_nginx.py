@@ -112,9 +112,12 @@ class Upstream:
             return self.requests[-1]
 
     def stop(self):
+        if self.thread is None:
+            return
         self.httpd.shutdown()       # returns within one poll_interval
         self.httpd.server_close()
         self.thread.join(5)
+        self.thread = None
 
 
 # ---- nginx -----------------------------------------------------------------------------------
@@ -286,7 +289,6 @@ class NginxAuthRequestTest(unittest.TestCase):
         self.assertEqual(self.saw(rec, "X-API-Key"), [])
         self.assertEqual(self.saw(rec, "Authorization"), [])
         self.assertNotIn(key, json.dumps(rec))
-        self.assertNotIn(key[:13] + key[13:], json.dumps(rec))
         return rec
 
     def assert_refused(self, resp, before, status, code):

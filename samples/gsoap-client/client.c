@@ -123,6 +123,7 @@ print_fault(struct soap *soap, FILE *out, const char *prefix)
 	if (is_soap_fault(soap) && soap->fault != NULL)
 		d = soap->fault->detail != NULL ? soap->fault->detail
 		    : soap->fault->SOAP_ENV__Detail;
+	if (getenv("DBG")) fprintf(stderr, "err=%d fault=%p d=%p type=%d fault=%p\n", soap->error, (void*)soap->fault, (void*)d, d ? d->__type : -1, d ? d->fault : NULL);
 	if (d != NULL && d->__type == SOAP_TYPE_tr__AuthFault)
 		af = d->fault;
 	s = soap_fault_string(soap);

@@ -115,10 +115,12 @@ action_fault(struct soap *soap, struct request *r, const char *op)
 	char	want[96], msg[320];
 
 	snprintf(want, sizeof(want), TR_NS "%s", op);
-	if (soap->action != NULL && strcmp(soap->action, want) == 0)
+	if ((soap->action != NULL && strcmp(soap->action, want) == 0) ||
+	    (soap->action == NULL && soap->version == 2)) {
+		/* gSOAP would echo the request's action in a 1.2 response's Content-Type. */
+		soap->action = NULL;
 		return SOAP_OK;
-	if (soap->action == NULL && soap->version == 2)
-		return SOAP_OK;
+	}
 	if (soap->action == NULL || *soap->action == '\0')
 		snprintf(msg, sizeof(msg), "Unable to handle request without a valid action "
 		    "parameter. Please supply a valid soap action.");

@@ -7,7 +7,7 @@
  * from the namespace table (see namespaces_soap11). A refusal is a SOAP fault: the call returns
  * SOAP_CLI_FAULT (Client/Sender) or SOAP_SVR_FAULT (Server/Receiver), soap->fault holds
  * faultstring (1.1) or Reason (1.2), and the detail's <AuthFault> is deserialized into a
- * struct tr__AuthFault by the generated code, as an element the generated code knows.
+ * struct tr__AuthFault (typemap.dat adds it to SOAP_ENV__Detail).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,9 +123,8 @@ print_fault(struct soap *soap, FILE *out, const char *prefix)
 	if (is_soap_fault(soap) && soap->fault != NULL)
 		d = soap->fault->detail != NULL ? soap->fault->detail
 		    : soap->fault->SOAP_ENV__Detail;
-	if (getenv("DBG")) fprintf(stderr, "err=%d fault=%p d=%p type=%d fault=%p\n", soap->error, (void*)soap->fault, (void*)d, d ? d->__type : -1, d ? d->fault : NULL);
-	if (d != NULL && d->__type == SOAP_TYPE_tr__AuthFault)
-		af = d->fault;
+	if (d != NULL)
+		af = d->tr__AuthFault;
 	s = soap_fault_string(soap);
 	fprintf(out, "%s%s: %s", prefix, is_soap_fault(soap) ? "Fault" : "Error",
 	    s != NULL ? s : "(none)");
@@ -154,11 +153,14 @@ credit(struct soap *soap, const struct ops *op, const char *url, const char *sid
 	if (rc != SOAP_OK)
 		return rc;
 	if (res.CreditRemainingResult == NULL)
-		return soap_set_receiver_error(soap, "no CreditRemainingResult", NULL, SOAP_NO_DATA);
+		return soap_set_receiver_error(soap, "no CreditRemainingResult", NULL,
+		    SOAP_NO_DATA);
 	*out = res.CreditRemainingResult->Credit;
 	return SOAP_OK;
 }
 
+/* Login -> CreditRemaining -> Logout, then the logged-out session once more. Returns the exit
+ * status, or -1 with the error (a fault or a transport error) in soap. */
 static int
 login_flow(struct soap *soap, const struct ops *op, const char *url, const char *user,
     const char *password)
@@ -167,45 +169,48 @@ login_flow(struct soap *soap, const struct ops *op, const char *url, const char 
 	struct _tr__LoginResponse	res;
 	struct _tr__Logout		lo;
 	struct _tr__LogoutResponse	lo_res;
+	const struct SOAP_ENV__Header	*h;
 	const char			*sid;
-	int				n;
+	int				 n, rc;
 
 	memset(&req, 0, sizeof(req));
 	memset(&res, 0, sizeof(res));
 	req.userName = (char *)user;
 	req.password = (char *)password;
 	prepare(soap, NULL);
-	if (op->login(soap, url, NULL, &req, &res) != SOAP_OK) {
-		trace(soap, "Login");
+	rc = op->login(soap, url, NULL, &req, &res);
+	trace(soap, "Login");
+	if (rc != SOAP_OK)
+		return -1;
+	if (res.LoginResult == NULL) {
+		soap_set_receiver_error(soap, "no LoginResult", NULL, SOAP_NO_DATA);
 		return -1;
 	}
-	trace(soap, "Login");
-	if (res.LoginResult == NULL)
-		return soap_set_receiver_error(soap, "no LoginResult", NULL, SOAP_NO_DATA), -1;
 	printf("Login: %s\n", soap_tr__Status2s(soap, res.LoginResult->Status));
 	if (res.LoginResult->Status != tr__Status__Success)
 		return 1;
-	/* The session key comes back twice, as ASMX sends it: in LoginResult/Key and in the
-	 * output SessionIDHeader, now in soap->header. Copy it before the next call replaces both. */
+	/* The session key comes back twice, as ASMX sends it: in LoginResult/Key and in the output
+	 * SessionIDHeader (soap->header until the next call; its memory lives until soap_end). */
+	h = soap->header;
 	sid = res.LoginResult->Key;
-	if (soap->header != NULL && soap->header->tr__SessionIDHeader != NULL &&
-	    soap->header->tr__SessionIDHeader->SessionID != NULL)
-		sid = soap->header->tr__SessionIDHeader->SessionID;
-	if (sid == NULL)
-		return soap_set_receiver_error(soap, "no session key", NULL, SOAP_NO_DATA), -1;
-	sid = soap_strdup(soap, sid);
+	if (h != NULL && h->tr__SessionIDHeader != NULL && h->tr__SessionIDHeader->SessionID != NULL)
+		sid = h->tr__SessionIDHeader->SessionID;
+	if (sid == NULL) {
+		soap_set_receiver_error(soap, "no session key", NULL, SOAP_NO_DATA);
+		return -1;
+	}
 
 	if (credit(soap, op, url, sid, &n) != SOAP_OK)
 		return -1;
 	printf("Credit: %d\n", n);
 
 	memset(&lo, 0, sizeof(lo));
+	memset(&lo_res, 0, sizeof(lo_res));
 	prepare(soap, sid);
-	if (op->logout(soap, url, NULL, &lo, &lo_res) != SOAP_OK) {
-		trace(soap, "Logout");
-		return -1;
-	}
+	rc = op->logout(soap, url, NULL, &lo, &lo_res);
 	trace(soap, "Logout");
+	if (rc != SOAP_OK)
+		return -1;
 	printf("Logout: done\n");
 
 	if (credit(soap, op, url, sid, &n) == SOAP_OK) {

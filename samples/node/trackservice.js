@@ -10,9 +10,10 @@
  * WSDL's TrackServiceSoap12 port changes nothing on the wire), so 1.2 is the client option
  * forceSoap12Headers: the 1.2 envelope namespace and an application/soap+xml Content-Type with
  * action=. Prints one line per call. A refusal rejects the call's promise with an Error whose
- * .root holds the parsed fault and .response the HTTP response: "Fault: <faultstring> [<AuthFault
- * Code>]" and "HTTP status: N" go to stderr and the exit status is 1. TRACKSERVICE_TRACE=1 prints
- * each call's envelope namespaces and HTTP status to stderr.
+ * .root holds the parsed fault and .response the HTTP response (500 for a SOAP 1.1 fault, 400
+ * for a SOAP 1.2 Sender fault): "Fault: <faultstring> [<AuthFault Code>]" and "HTTP status: N"
+ * go to stderr and the exit status is 1. TRACKSERVICE_TRACE=1 prints each call's envelope
+ * namespaces and HTTP status to stderr.
  */
 'use strict';
 
@@ -36,6 +37,10 @@ function envelopeNs(xml) {
   return Object.values(ENV_NS).find((ns) => m[1].includes(`"${ns}"`)) || '?';
 }
 
+/* For the trace: the status of the last exchange, kept by a 'response' listener (soap keeps the
+ * response headers, not the status line). A fault's status is also err.response.status. */
+let lastStatus;
+
 /* One operation with the SessionIDHeader (when sid is given) as the only SOAP header.
  * Resolves to [result, rawResponse, soapHeader, rawRequest], as soap's *Async methods do. */
 async function call(client, op, args, sid) {
@@ -43,18 +48,12 @@ async function call(client, op, args, sid) {
   if (sid !== undefined)
     client.addSoapHeader({ SessionIDHeader: { SessionID: sid } }, '', 'tns', TR_NS);
   try {
-    return await client[op + 'Async'](args);
+    return await client[op + 'Async'](args, { timeout: 10000 });
   } finally {
     if (process.env.TRACKSERVICE_TRACE)
       process.stderr.write(`trace: ${op} sent ${envelopeNs(client.lastRequest)}, got HTTP ` +
-        `${httpStatus(client)} ${envelopeNs(client.lastResponse)}\n`);
+        `${lastStatus === undefined ? '?' : lastStatus} ${envelopeNs(client.lastResponse)}\n`);
   }
-}
-
-/* The status of the last exchange: soap keeps the response headers, not the status line, so the
- * status is taken from the hook that sees every response. */
-function httpStatus(client) {
-  return client._tskeyLastStatus === undefined ? '?' : String(client._tskeyLastStatus);
 }
 
 /* "Fault: Unauthorized: ... [INVALID]" from the fault soap parsed into err.root; SOAP 1.1 has
@@ -76,14 +75,13 @@ async function main(argv) {
   const version = argv[login ? 5 : 4] || '1.1';
   if (!ENV_NS[version]) return usage();
   const wsdl = argv[1].replace(/\/+$/, '') + '/TrackService.asmx?WSDL';
-  let client;
   try {
-    client = await soap.createClientAsync(wsdl, {
+    const client = await soap.createClientAsync(wsdl, {
       forceSoap12Headers: version === '1.2',
       wsdl_options: { timeout: 10000 },
     });
     client.on('response', (body, response) => {
-      client._tskeyLastStatus = response && response.status;
+      lastStatus = response && response.status;
     });
     if (!login) {
       const [res] = await call(client, 'CreditRemaining', {}, argv[3]);
@@ -106,13 +104,13 @@ async function main(argv) {
       console.log(`After logout: Credit: ${again.CreditRemainingResult.Credit} (the session should be gone)`);
       return 1;
     } catch (err) {
-      if (!(err && err.root)) throw err;
-      console.log(`After logout: ${describe(err)} (HTTP ${httpStatus(client)})`);
+      if (!(err && err.root && err.response)) throw err;
+      console.log(`After logout: ${describe(err)} (HTTP ${err.response.status})`);
       return 0;
     }
   } catch (err) {
     process.stderr.write(describe(err) + '\n');
-    if (client) process.stderr.write(`HTTP status: ${httpStatus(client)}\n`);
+    if (err && err.response) process.stderr.write(`HTTP status: ${err.response.status}\n`);
     return 1;
   }
 }

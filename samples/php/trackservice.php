@@ -67,6 +67,7 @@ function main(array $argv): int
     $version = $argv[$login ? 5 : 4] ?? '1.1';
     if (!in_array($version, ['1.1', '1.2'], true))
         return usage();
+    ini_set('default_socket_timeout', '10');     /* reading a response; connection_timeout below */
     $client = null;
     try {
         $client = new SoapClient(rtrim($argv[1], '/') . '/TrackService.asmx?WSDL', [
@@ -104,7 +105,8 @@ function main(array $argv): int
         }
     } catch (SoapFault $f) {
         fprintf(STDERR, "%s\n", describe($f));
-        if ($client !== null)
+        /* A transport error is a SoapFault too (faultcode "HTTP"), with no response. */
+        if ($client !== null && http_status($client) !== '?')
             fprintf(STDERR, "HTTP status: %s\n", http_status($client));
         return 1;
     }

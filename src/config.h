@@ -32,6 +32,7 @@ struct config {
 	int64_t	op_cost[TSK_OP__COUNT];	/* credits per call, by operation */
 	int64_t	login_deprecation;	/* legacy Login deprecated since (unix time); 0 = not */
 	int64_t	login_sunset;		/* legacy Login goes away at (unix time); 0 = not set */
+	char	trusted_proxies[512];	/* peers whose X-Forwarded-For is believed (ipallow.h) */
 };
 
 void	config_defaults(struct config *cfg);

@@ -14,6 +14,7 @@
 #include "admin.h"
 #include "cli.h"
 #include "config.h"
+#include "ipallow.h"
 #include "log.h"
 #include "password.h"
 #include "server.h"
@@ -54,7 +55,7 @@ static const struct help {
 	    "                   [--cost OPERATION=CREDITS]... [--uniform-errors]\n"
 	    "                   [--no-api-user-login] [--password-max-age DAYS]\n"
 	    "                   [--usage-flush-ms MS] [--login-deprecated DATE]\n"
-	    "                   [--login-sunset DATE]\n"
+	    "                   [--login-sunset DATE] [--trusted-proxy LIST]\n"
 	    "  Serve SOAP (POST /TrackService.asmx, WSDL at /TrackService.asmx?WSDL), REST\n"
 	    "  (/rest/credit, /rest/login, /rest/logout, /rest/me, /rest/verify) and the admin\n"
 	    "  API (/admin/v1/) on one port.\n"
@@ -75,6 +76,8 @@ static const struct help {
 	    "  --login-deprecated DATE  mark the legacy Login (SOAP and REST) deprecated since\n"
 	    "               DATE: its responses carry a Deprecation header (RFC 9745)\n"
 	    "  --login-sunset DATE      ... and a Sunset header (RFC 8594) naming when it goes\n"
+	    "  --trusted-proxy LIST  peers (addresses, CIDR blocks) whose X-Forwarded-For names\n"
+	    "               the client, for IP allowlists and the log (e.g. 127.0.0.1 for nginx)\n"
 	    "  Stops cleanly on SIGTERM or SIGINT.\n" },
 	{ "account", "usage: tskey account create NAME [--credit N] [--allowance N]\n"
 	    "       tskey account list\n"
@@ -231,6 +234,14 @@ cmd_serve(struct cli *c)
 			if (tstime_parse(c->argv[++i], t) != 0)
 				return cli_usage_error("serve: --login-deprecated and --login-sunset "
 				    "take YYYY-MM-DD or an RFC 3339 time", "serve ");
+		} else if (strcmp(c->argv[i], "--trusted-proxy") == 0 && i + 1 < c->argc) {
+			i++;
+			if (ipallow_valid(c->argv[i]) != 0 || strlen(c->argv[i]) >=
+			    sizeof(c->cfg.trusted_proxies))
+				return cli_usage_error("serve: --trusted-proxy takes addresses and "
+				    "CIDR blocks, comma-separated", "serve ");
+			snprintf(c->cfg.trusted_proxies, sizeof(c->cfg.trusted_proxies), "%s",
+			    c->argv[i]);
 		} else if (strcmp(c->argv[i], "--cost") == 0 && i + 1 < c->argc) {
 			if (config_cost_parse(&c->cfg, c->argv[++i]) != 0)
 				return cli_usage_error("serve: --cost takes OPERATION=CREDITS "

@@ -112,10 +112,14 @@ reply_verdict(struct soap *soap, struct request *r, enum tsk_verdict v)
 		snprintf(line, sizeof(line), "Retry-After: %lld", (long long)r->retry_after);
 		request_add_header(r, soap, line);
 	}
+	/* HTTP asks a 401 to say how to authenticate; proxies read the code from a header. */
+	if (a.status == 401)
+		request_add_header(r, soap, "WWW-Authenticate: Bearer realm=\"tskey\"");
+	snprintf(line, sizeof(line), "X-Tskey-Code: %s", a.code);
+	request_add_header(r, soap, line);
 	return reply_error(soap, r, a.status, a.code, a.message);
 }
 
-/* The REST credential: X-API-Key, else Authorization: Bearer. */
 /* Parse a JSON object body; on failure an error reply has been sent and NULL is returned. */
 json_t *
 reply_json_body(struct soap *soap, struct request *r, const char *data, size_t len, int *rc)

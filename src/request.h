@@ -27,11 +27,13 @@ struct request {
 	const struct validator_policy	*policy;
 	const struct login_policy	*login;
 	struct storepool		*pool;
-	char				 client[64];	/* peer address */
+	char				 peer[64];	/* the connection's peer address */
 	int				 port;		/* the port the server listens on */
 
 	/* reset per request */
 	char		 id[SECRET_REQID_LEN + 1];
+	char		 client[64];	/* the peer, or what a trusted proxy says the client is */
+	const char	*forwarded;	/* X-Forwarded-For (gSOAP memory), NULL if absent */
 	struct timespec	 start;
 	const char	*api_key;	/* X-API-Key value (gSOAP memory), NULL if absent */
 	const char	*accept;	/* Accept header */

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ipallow.h"
 #include "log.h"
 #include "ratelimit.h"
 #include "usage.h"
@@ -69,6 +70,37 @@ conn_of(struct soap *soap)
 	return (struct conn *)soap->user;
 }
 
+/*
+ * Behind a trusted proxy, the client is the right-most X-Forwarded-For address that is not one
+ * of the trusted proxies; anything else in the header is the client's own word and ignored.
+ */
+static void
+forwarded_client(struct request *r, const char *trusted)
+{
+	char	 addr[64];
+	size_t	 n, end;
+
+	if (*trusted == '\0' || r->forwarded == NULL || !ipallow_match(trusted, r->peer))
+		return;
+	for (end = strlen(r->forwarded); end > 0; end = n > 0 ? n - 1 : 0) {
+		for (n = end; n > 0 && r->forwarded[n - 1] != ','; n--)
+			;
+		snprintf(addr, sizeof(addr), "%.*s", (int)(end - n), r->forwarded + n);
+		/* trim: "a, b" */
+		while (addr[0] == ' ')
+			memmove(addr, addr + 1, strlen(addr));
+		while (addr[0] != '\0' && addr[strlen(addr) - 1] == ' ')
+			addr[strlen(addr) - 1] = '\0';
+		if (ipallow_valid(addr) != 0 || addr[0] == '\0' || strchr(addr, '/') != NULL) {
+			snprintf(r->client, sizeof(r->client), "%s", "invalid-forwarded-for");
+			return;	/* a garbled header matches no allowlist: fail closed */
+		}
+		snprintf(r->client, sizeof(r->client), "%s", addr);
+		if (!ipallow_match(trusted, addr))
+			return;
+	}
+}
+
 /* After the request line and headers: route, and name the request in the response. */
 static int
 hook_parse(struct soap *soap)
@@ -80,6 +112,7 @@ hook_parse(struct soap *soap)
 	err = c->srv->fparse(soap);
 	c->seen = 1;
 	c->method = soap->status;	/* soap->status is reused for the response */
+	forwarded_client(&c->req, c->srv->cfg->trusted_proxies);
 	/*
 	 * gSOAP 2.8.124 skips 4 bytes of "PATCH " when it cuts the path out of the request line,
 	 * leaving "H /path": put the path where it belongs.
@@ -117,6 +150,8 @@ hook_parsehdr(struct soap *soap, const char *key, const char *val)
 		r->accept = soap_strdup(soap, val);
 	} else if (strcasecmp(key, "Host") == 0) {
 		r->host = soap_strdup(soap, val);
+	} else if (strcasecmp(key, "X-Forwarded-For") == 0) {
+		r->forwarded = soap_strdup(soap, val);
 	}
 	return conn_of(soap)->srv->fparsehdr(soap, key, val);
 }
@@ -145,7 +180,8 @@ request_begin(struct conn *c)
 {
 	struct request	*r = &c->req;
 
-	r->api_key = r->accept = r->host = NULL;
+	r->api_key = r->accept = r->host = r->forwarded = NULL;
+	memcpy(r->client, r->peer, sizeof(r->client));
 	r->sid_hint = 0;
 	r->route = "-";
 	r->status = 0;
@@ -304,7 +340,7 @@ conn_start(struct server *srv)
 	c->req.login = &srv->login;
 	c->req.pool = srv->pool;
 	c->req.port = srv->port;
-	snprintf(c->req.client, sizeof(c->req.client), "%.63s", c->soap->host);
+	snprintf(c->req.peer, sizeof(c->req.peer), "%.63s", c->soap->host);
 	/* Our hooks go on the copy only: they need the connection the master does not have. */
 	c->soap->user = &c->req;
 	c->soap->fparse = hook_parse;

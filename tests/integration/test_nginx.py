@@ -23,7 +23,9 @@ import unittest
 from harness import Server, avoid_window_edge, curl, flip_char, make_temp_dir
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TEMPLATE = os.path.join(ROOT, "samples", "nginx", "nginx.conf")
+# TSKEY_NGINX_TEMPLATE: another template to test (a modified copy, say); by default the sample.
+TEMPLATE = os.environ.get("TSKEY_NGINX_TEMPLATE") or os.path.join(ROOT, "samples", "nginx",
+                                                                   "nginx.conf")
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 NGINX_START_TIMEOUT = 10    # seconds until nginx accepts connections
@@ -56,9 +58,10 @@ def render(template, listen, tskey_addr, upstream_addr):
 # ---- the upstream: records what reaches it ---------------------------------------------------
 class Upstream:
     """An HTTP server on 127.0.0.1 that records every request (method, path, headers as a list
-    of pairs, body) and answers 200 with that record as JSON. /status/NNN answers NNN."""
+    of pairs, body) and answers 200 with that record as JSON. /status/NNN answers NNN.
+    extra_headers: sent with every answer (to play tskey's /rest/verify)."""
 
-    def __init__(self):
+    def __init__(self, extra_headers=()):
         self.requests = []
         self.lock = threading.Lock()
         up = self
@@ -84,6 +87,8 @@ class Upstream:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(out)))
+                for k, v in extra_headers:
+                    self.send_header(k, v)
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(out)
@@ -251,9 +256,9 @@ class NginxAuthRequestTest(unittest.TestCase):
 
     def tearDown(self):
         # The cleanups (nginx, then the upstream, then tskey) run after this; here: the logs
-        # nginx wrote must never hold a key.
-        if self.nginx.proc is not None:
-            self.assertNotIn(self.key, self.nginx.logs())
+        # nginx wrote must never hold a key (any tskey key, not only this test's first).
+        self.assertNotIn(self.key, self.nginx.logs())
+        self.assertIsNone(re.search(r"tsk_(live|test)_[0-9A-Za-z]{28}", self.nginx.logs()))
 
     def _stop_tskey(self):
         if self.srv.proc is not None:
@@ -405,6 +410,29 @@ class NginxAuthRequestTest(unittest.TestCase):
         self.assert_passed(self.get("/four", key=key), 1, key, account="metered",
                            key_id=key_id, scopes="credit:read")
 
+    def test_ip_allowlist_sees_nginx_not_the_client(self):
+        # tskey checks --ip against its peer, which is nginx here (it reads no X-Forwarded-For).
+        outside, _ = self.srv.key_create_id("acme", name="lan", ip="10.0.0.0/8")
+        self.assert_refused(self.get("/", key=outside,
+                                     headers=["X-Forwarded-For: 10.1.2.3",
+                                              "X-Real-IP: 10.1.2.3"]),
+                            0, 403, "IP_NOT_ALLOWED")
+        local, local_id = self.srv.key_create_id("acme", name="local", ip="127.0.0.1")
+        self.assert_passed(self.get("/", key=local), 0, local, key_id=local_id,
+                           scopes="credit:read")
+
+    def test_uniform_errors(self):
+        self.srv.stop()
+        self.srv.start("--uniform-errors")
+        ngx = Nginx("127.0.0.1:%d" % self.srv.port, self.up.addr)
+        self.addCleanup(ngx.stop)
+        ngx.start()
+        self.assert_refused(self.get("/", base=ngx.base), 0, 401, "UNAUTHORIZED")
+        self.assert_refused(self.get("/", key=flip_char(self.key), base=ngx.base), 0, 401,
+                            "UNAUTHORIZED")
+        self.srv.key_revoke(self.key_id)
+        self.assert_refused(self.get("/", key=self.key, base=ngx.base), 0, 401, "UNAUTHORIZED")
+
     def test_verify_location_is_internal(self):
         credit = self.srv.account_credit("acme")
         resp = self.get("/_tskey/verify", key=self.key)
@@ -427,6 +455,43 @@ class NginxAuthRequestTest(unittest.TestCase):
         self.assertEqual(resp.status, 503, resp)
         self.assertEqual(resp.json()["code"], "UNAVAILABLE")
         self.assertEqual(self.up.count(), 0)
+
+    def test_what_the_subrequest_carries(self):
+        # nginx against a stand-in for tskey that records the subrequest and says yes.
+        fake = Upstream(extra_headers=[("X-Tskey-Account", "fake"), ("X-Tskey-Key-Id", "77"),
+                                       ("X-Tskey-Scopes", "a b"),
+                                       ("X-Request-Id", "0123456789abcdef")])
+        self.addCleanup(fake.stop)
+        ngx = Nginx(fake.addr, self.up.addr)
+        self.addCleanup(ngx.stop)
+        ngx.start()
+        resp = self.get("/orders?x=1&y=%20", key="some-key", method="POST", body="b" * 3000,
+                        headers=["Content-Type: text/plain", "X-Other: kept"], base=ngx.base)
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(fake.count(), 1)
+        sub = fake.last()
+        self.assertEqual((sub["method"], sub["path"], sub["body"]), ("GET", "/rest/verify", ""))
+        self.assertEqual(self.saw(sub, "X-API-Key"), ["some-key"])
+        self.assertEqual(self.saw(sub, "X-Original-Method"), ["POST"])
+        self.assertEqual(self.saw(sub, "X-Original-URI"), ["/orders?x=1&y=%20"])
+        self.assertEqual(self.saw(sub, "X-Other"), ["kept"])
+        self.assertEqual(self.saw(sub, "Content-Length"), [])
+        self.assertEqual(self.saw(sub, "Transfer-Encoding"), [])
+        rec = self.up.last()
+        self.assertEqual((rec["method"], rec["path"], rec["body"]),
+                         ("POST", "/orders?x=1&y=%20", "b" * 3000))
+        self.assertEqual(self.saw(rec, "X-Tskey-Account"), ["fake"])
+        self.assertEqual(self.saw(rec, "X-Tskey-Key-Id"), ["77"])
+        self.assertEqual(self.saw(rec, "X-Tskey-Scopes"), ["a b"])
+        self.assertEqual(self.saw(rec, "X-Tskey-Request-Id"), ["0123456789abcdef"])
+        self.assertEqual(self.saw(rec, "X-Other"), ["kept"])
+        self.assertNotIn("some-key", json.dumps(rec))
+        # Authorization: Bearer goes to the subrequest as the client sent it.
+        resp = self.get("/", bearer="other-key", base=ngx.base)
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(self.saw(fake.last(), "Authorization"), ["Bearer other-key"])
+        self.assertEqual(self.saw(self.up.last(), "Authorization"), [])
+        self.assertNotIn("other-key", json.dumps(self.up.last()))
 
     def test_nothing_left_running(self):
         pgid = self.nginx.proc.pid

@@ -489,8 +489,19 @@ def curl(method, url, headers=(), body=None, timeout=HTTP_TIMEOUT, tmpdir=None):
         if b":" in line:
             k, v = line.split(b":", 1)
             hdrs[k.decode("latin-1").strip().lower()] = v.decode("latin-1").strip()
+    _contract_check(method, url, status, hdrs, rbody)
     return HttpResponse(status, hdrs, rbody, cp.returncode, cp.stderr.decode("utf-8", "replace"),
                         last)
+
+
+def _contract_check(method, url, status, headers, body):
+    """Every response of a tskey server started here must fit wsdl/openapi.json and the WSDL's
+    schema (contracts.py): a mismatch fails the test that made the call (ContractError)."""
+    import contracts
+    from urllib.parse import urlsplit
+    port = urlsplit(url).port
+    if any(srv.port == port for srv in list(_live_servers)):     # not nginx and the like
+        contracts.check_response(method, url, status, headers, body)
 
 
 # ---- SOAP ------------------------------------------------------------------------------------
@@ -687,7 +698,9 @@ class RawConn:
 
     def request(self, method, path, headers=(), body=b"", **kw):
         self.send(method, path, headers, body, **kw)
-        return self.read_response()
+        status, hdrs, rbody = self.read_response()
+        _contract_check(method, "http://127.0.0.1:%d%s" % (self.port, path), status, hdrs, rbody)
+        return status, hdrs, rbody
 
     def at_eof(self, timeout=5.0):
         """True when the server closes the connection within timeout (no bytes arrive)."""

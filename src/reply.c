@@ -21,6 +21,9 @@ reply_raw(struct soap *soap, struct request *r, int status, const char *ctype, c
 {
 	r->status = status;
 	soap->http_content = ctype;
+	/* A HEAD answer has the headers and no body (RFC 9110 9.3.2). */
+	if (r->head)
+		len = 0;
 	if (soap_response(soap, SOAP_FILE + status) || soap_send_raw(soap, data, len) ||
 	    soap_end_send(soap))
 		return soap_closesock(soap);
@@ -36,10 +39,13 @@ reply_json(struct soap *soap, struct request *r, int status, json_t *obj)
 
 	json_decref(obj);
 	if (s == NULL) {
-		static const char oom[] = "{\"message\":\"internal error\",\"code\":\"INTERNAL\"}";
+		char	oom[128];
+
+		snprintf(oom, sizeof(oom), "{\"message\":\"internal error\",\"code\":"
+		    "\"INTERNAL\",\"requestId\":\"%s\"}", r->id);
 
 		log_warnx("rest: cannot encode a JSON reply");
-		return reply_raw(soap, r, 500, "application/json", oom, sizeof(oom) - 1);
+		return reply_raw(soap, r, 500, "application/json", oom, strlen(oom));
 	}
 	rc = reply_raw(soap, r, status, "application/json; charset=utf-8", s, strlen(s));
 	secret_wipe(s, strlen(s));	/* it may have held a new key or session key */
@@ -80,7 +86,7 @@ reply_xml(struct soap *soap, struct request *r, int status, const char *root, co
 		xmlFreeTextWriter(w);	/* flushes into buf */
 	if (bad) {
 		log_warnx("rest: cannot write an XML reply");
-		rc = reply_raw(soap, r, 500, "text/plain", "internal error\n", 15);
+		rc = reply_json(soap, r, 500, NULL);	/* the error shape, whatever was asked */
 	} else {
 		rc = reply_raw(soap, r, status, "application/xml; charset=utf-8",
 		    (const char *)xmlBufferContent(buf), (size_t)xmlBufferLength(buf));

@@ -47,6 +47,7 @@ struct request {
 	int64_t		 retry_after;	/* RATE_LIMITED: seconds, for Retry-After */
 	struct store	*store;		/* borrowed lazily, returned by the server */
 	int		 sid_hint;	/* what a SOAP header without a SessionID held (soapsvc.h) */
+	int		 head;		/* a HEAD request: answer without a body */
 	char		 extra_hdr[512];/* response headers gSOAP adds (X-Request-Id, ...) */
 };
 

@@ -112,6 +112,7 @@ hook_parse(struct soap *soap)
 	err = c->srv->fparse(soap);
 	c->seen = 1;
 	c->method = soap->status;	/* soap->status is reused for the response */
+	c->req.head = soap->status == SOAP_HEAD;
 	forwarded_client(&c->req, c->srv->cfg->trusted_proxies);
 	/*
 	 * gSOAP 2.8.124 skips 4 bytes of "PATCH " when it cuts the path out of the request line,
@@ -183,6 +184,7 @@ request_begin(struct conn *c)
 	r->api_key = r->accept = r->host = r->forwarded = NULL;
 	memcpy(r->client, r->peer, sizeof(r->client));
 	r->sid_hint = 0;
+	r->head = 0;
 	r->route = "-";
 	r->status = 0;
 	r->verdict_set = 0;

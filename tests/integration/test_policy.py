@@ -492,7 +492,10 @@ class PolicyTest(ChannelsMixin, unittest.TestCase):
             with self.subTest(code=code):
                 self.assertEqual(r.status, status, r)
                 self.assertEqual(r.json().get("code"), code, r)
-                self.assertFalse([h for h in r.headers if h.startswith("x-tskey-")], r)
+                # A refusal names its code, and never a principal.
+                self.assertEqual([h for h in r.headers if h.startswith("x-tskey-")],
+                                 ["x-tskey-code"], r)
+                self.assertEqual(r.headers["x-tskey-code"], code, r)
 
     # ---- /rest/me -----------------------------------------------------------------------------
     def test_me_fields(self):

@@ -41,8 +41,8 @@ reply_json(struct soap *soap, struct request *r, int status, json_t *obj)
 	if (s == NULL) {
 		char	oom[128];
 
-		snprintf(oom, sizeof(oom), "{\"message\":\"internal error\",\"code\":"
-		    "\"INTERNAL\",\"requestId\":\"%s\"}", r->id);
+		snprintf(oom, sizeof(oom), "{\"message\":\"internal error\","
+		    "\"code\":\"INTERNAL\",\"requestId\":\"%s\"}", r->id);
 
 		log_warnx("rest: cannot encode a JSON reply");
 		return reply_raw(soap, r, 500, "application/json", oom, strlen(oom));

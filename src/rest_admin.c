@@ -546,27 +546,47 @@ audit_query_parse(struct rest_admin_ctx *c, struct audit_query *q, int report)
 	return 0;
 }
 
-/* Newest first. A tenant sees its own account's entries only, whatever it asks. */
+/*
+ * The start the audit and the report share: parse the query, resolve ?account= (a tenant gets
+ * its own account whatever it asks), open the list. -1 when a reply has been sent (c->rc).
+ */
+static int
+query_start(struct rest_admin_ctx *c, struct audit_query *q, int report,
+    struct rest_admin_list *l, int64_t *account_id)
+{
+	struct store_account	a;
+	enum tsk_status		rc;
+
+	*account_id = c->who.account_id;
+	if (audit_query_parse(c, q, report) != 0)
+		return -1;
+	if (q->account[0] != '\0') {
+		rc = admin_account_get(c->st, &c->who, q->account, &a);
+		if (rc != TSK_OK) {
+			c->rc = rest_admin_answer(c, rc, "", "");
+			return -1;
+		}
+		*account_id = a.id;
+	}
+	l->arr = json_array();
+	if (l->arr == NULL) {
+		c->rc = reply_json(c->soap, c->r, 500, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* Newest first. */
 static int
 r_audit(struct rest_admin_ctx *c)
 {
-	struct store_account	a;
 	struct audit_query	q;
 	struct rest_admin_list	l = { NULL, c->who.now, 0 };
-	int64_t			account_id = c->who.account_id;
+	int64_t			account_id;
 	enum tsk_status		rc;
 
-	if (audit_query_parse(c, &q, 0) != 0)
+	if (query_start(c, &q, 0, &l, &account_id) != 0)
 		return c->rc;
-	if (q.account[0] != '\0') {
-		rc = admin_account_get(c->st, &c->who, q.account, &a);
-		if (rc != TSK_OK)
-			return rest_admin_answer(c, rc, "", "");
-		account_id = a.id;
-	}
-	l.arr = json_array();
-	if (l.arr == NULL)
-		return reply_json(c->soap, c->r, 500, NULL);
 	rc = store_audit_list(c->st, account_id, q.before, (int)q.limit, list_audit, &l);
 	return rest_admin_reply_list(c, rc, "entries", &l);
 }
@@ -594,23 +614,13 @@ list_migration(const struct store_migration *m, void *arg)
 static int
 r_report_migration(struct rest_admin_ctx *c)
 {
-	struct store_account	a;
 	struct audit_query	q;
 	struct rest_admin_list	l = { NULL, c->who.now, 0 };
-	int64_t			account_id = c->who.account_id;
+	int64_t			account_id;
 	enum tsk_status		rc;
 
-	if (audit_query_parse(c, &q, 1) != 0)
+	if (query_start(c, &q, 1, &l, &account_id) != 0)
 		return c->rc;
-	if (q.account[0] != '\0') {
-		rc = admin_account_get(c->st, &c->who, q.account, &a);
-		if (rc != TSK_OK)
-			return rest_admin_answer(c, rc, "", "");
-		account_id = a.id;
-	}
-	l.arr = json_array();
-	if (l.arr == NULL)
-		return reply_json(c->soap, c->r, 500, NULL);
 	rc = store_migration_list(c->st, account_id, q.since > 0 ? c->who.now - q.since * 86400 :
 	    0, list_migration, &l);
 	return rest_admin_reply_list(c, rc, "legacy", &l);

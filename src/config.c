@@ -17,6 +17,8 @@ config_defaults(struct config *cfg)
 	snprintf(cfg->listen_host, sizeof(cfg->listen_host), "127.0.0.1");
 	cfg->listen_port = 8080;
 	cfg->max_conns = 1024;
+	cfg->max_conns_per_client = 256;
+	cfg->login_max_failures = 5;
 	cfg->store_pool = 16;
 	cfg->recv_timeout = 15;
 	cfg->send_timeout = 15;

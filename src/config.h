@@ -13,6 +13,8 @@ struct config {
 	char	listen_host[256];
 	int	listen_port;
 	int	max_conns;	/* open connections; more are refused at accept */
+	int	max_conns_per_client;	/* open connections from one address */
+	int	login_max_failures;	/* failed Logins before a lockout (throttle.h); 0 = off */
 	int	store_pool;	/* database connections shared by the workers */
 	int	recv_timeout;	/* seconds a connection may idle or stall (keep-alive included) */
 	int	send_timeout;	/* seconds a send may stall */

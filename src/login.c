@@ -6,11 +6,21 @@
 
 #include "log.h"
 #include "password.h"
+#include "throttle.h"
 #include "validator.h"
+
+/* A failed Login counts against the user name and the address (unknown names too). */
+static enum login_result
+failed(const struct login_policy *lp, const char *user, const char *client, int64_t now)
+{
+	if (lp->throttle != NULL)
+		throttle_fail(lp->throttle, user, client, now);
+	return LOGIN_FAILED;
+}
 
 enum login_result
 login_start(struct store *st, const struct login_policy *lp, const char *user,
-    const char *password, int64_t now, char key_out[SECRET_SESSION_LEN + 1],
+    const char *password, const char *client, int64_t now, char key_out[SECRET_SESSION_LEN + 1],
     struct tsk_principal *out)
 {
 	struct store_user	u;
@@ -24,6 +34,14 @@ login_start(struct store *st, const struct login_policy *lp, const char *user,
 	memset(out, 0, sizeof(*out));
 	if (st == NULL)
 		return LOGIN_ERROR;
+	if (client == NULL)
+		client = "";
+	/* Locked out: refuse before spending a password check on it. */
+	if (lp->throttle != NULL && user != NULL) {
+		out->retry_after = throttle_check(lp->throttle, user, client, now);
+		if (out->retry_after > 0)
+			return LOGIN_THROTTLED;
+	}
 	if (user == NULL || password == NULL || *user == '\0') {
 		password_burn(password != NULL ? password : "");
 		return LOGIN_FAILED;
@@ -31,7 +49,7 @@ login_start(struct store *st, const struct login_policy *lp, const char *user,
 	rc = store_user_by_name(st, user, &u);
 	if (rc == TSK_NOT_FOUND) {
 		password_burn(password);
-		return LOGIN_FAILED;
+		return failed(lp, user, client, now);
 	}
 	if (rc != TSK_OK)
 		return LOGIN_ERROR;
@@ -42,7 +60,9 @@ login_start(struct store *st, const struct login_policy *lp, const char *user,
 		return LOGIN_ERROR;
 	}
 	if (ok == 0)
-		return LOGIN_FAILED;
+		return failed(lp, user, client, now);
+	if (lp->throttle != NULL)
+		throttle_success(lp->throttle, user, client);
 	if (u.kind == STORE_USER_API && !lp->api_user_login)
 		return LOGIN_NOT_ALLOWED;
 	/* API users are service accounts: their passwords do not age. */
@@ -108,6 +128,8 @@ login_verdict(enum login_result lr)
 		return TSK_VERDICT_EXPIRED;
 	case LOGIN_NOT_ALLOWED:
 		return TSK_VERDICT_INSUFFICIENT_SCOPE;
+	case LOGIN_THROTTLED:
+		return TSK_VERDICT_RATE_LIMITED;
 	default:
 		return TSK_VERDICT_ERROR;
 	}
@@ -125,6 +147,8 @@ login_message(enum login_result lr)
 		return "The password has expired; ask an administrator to set a new one";
 	case LOGIN_NOT_ALLOWED:
 		return "API users cannot use Login; use an API key";
+	case LOGIN_THROTTLED:
+		return "Too many failed logins; try again later";
 	default:
 		return "Login is unavailable; try again later";
 	}
@@ -142,6 +166,8 @@ login_code(enum login_result lr)
 		return "PASSWORD_EXPIRED";
 	case LOGIN_NOT_ALLOWED:
 		return "LOGIN_NOT_ALLOWED";
+	case LOGIN_THROTTLED:
+		return "LOGIN_THROTTLED";
 	default:
 		return "UNAVAILABLE";
 	}

@@ -19,12 +19,16 @@ enum login_result {
 	LOGIN_FAILED,		/* unknown user or wrong password: the caller cannot tell which */
 	LOGIN_PASSWORD_EXPIRED,	/* right password, older than the configured maximum age */
 	LOGIN_NOT_ALLOWED,	/* right password, but an API user and Login is off for them */
+	LOGIN_THROTTLED,	/* too many failures for this user or address: try again later */
 };
+
+struct throttle;
 
 struct login_policy {
 	int64_t	idle;			/* session idle lifetime, seconds */
 	int	api_user_login;		/* may API users log in? */
 	int64_t	password_max_age;	/* seconds; 0 = passwords do not expire */
+	struct throttle *throttle;	/* failed-Login brakes; NULL: none */
 };
 
 /*
@@ -33,9 +37,11 @@ struct login_policy {
  * An unknown user costs the same password-hashing time as a wrong password, and the
  * expiry / API-user refusals come only after the password was right, so none of them tells
  * a stranger that a user exists. Sessions idle beyond lp->idle are purged on the way.
+ * With lp->throttle, a user or client address with too many recent failures gets
+ * LOGIN_THROTTLED at once (no password check), with out->retry_after seconds to wait.
  */
 enum login_result	login_start(struct store *st, const struct login_policy *lp,
-			    const char *user, const char *password, int64_t now,
+			    const char *user, const char *password, const char *client, int64_t now,
 			    char key_out[SECRET_SESSION_LEN + 1], struct tsk_principal *out);
 
 /* The verdict a Login outcome is logged as, and the sentence a refused Login is told. */

@@ -56,6 +56,7 @@ static const struct help {
 	    "                   [--no-api-user-login] [--password-max-age DAYS]\n"
 	    "                   [--usage-flush-ms MS] [--login-deprecated DATE]\n"
 	    "                   [--login-sunset DATE] [--trusted-proxy LIST]\n"
+	    "                   [--max-conns-per-client N] [--login-max-failures N]\n"
 	    "  Serve SOAP (POST /TrackService.asmx, WSDL at /TrackService.asmx?WSDL), REST\n"
 	    "  (/rest/credit, /rest/login, /rest/logout, /rest/me, /rest/verify) and the admin\n"
 	    "  API (/admin/v1/) on one port.\n"
@@ -63,6 +64,11 @@ static const struct help {
 	    "  --no-demo    do not create the demo account on first start\n"
 	    "  --session-idle  Login sessions end after this many idle seconds (14400)\n"
 	    "  --max-conns  open connections at most (1024); more are closed at accept\n"
+	    "  --max-conns-per-client  open connections from one address at most (256); more\n"
+	    "               get 503 and are closed\n"
+	    "  --login-max-failures  failed Logins of one user from one address before a\n"
+	    "               15-minute lockout (5); 4x that from one address locks the address,\n"
+	    "               10x that for one user name locks the name for a minute\n"
 	    "  --max-body   request body bytes at most (1048576)\n"
 	    "  --timeout    seconds a connection may idle or stall (15)\n"
 	    "  --cost       credits an operation takes: credit (0), me (0), logout (0),\n"
@@ -200,6 +206,10 @@ serve_number(struct config *cfg, const char *name, const char *value)
 		cfg->recv_timeout = cfg->send_timeout = (int)v;
 	else if (strcmp(name, "--touch-slack") == 0)
 		cfg->touch_slack = v;
+	else if (strcmp(name, "--max-conns-per-client") == 0 && v <= 100000)
+		cfg->max_conns_per_client = (int)v;
+	else if (strcmp(name, "--login-max-failures") == 0 && v <= 1000)
+		cfg->login_max_failures = (int)v;
 	else if (strcmp(name, "--password-max-age") == 0 && v <= 100000)
 		cfg->password_max_age = v * 86400;
 	else if (strcmp(name, "--usage-flush-ms") == 0 && v <= 3600000)

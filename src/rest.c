@@ -147,18 +147,24 @@ r_login(struct soap *soap, struct request *r, const struct rest_body *b)
 		    "The body needs \"UserName\" and \"Password\", both strings");
 	}
 	lr = login_start(request_store(r), r->login, json_string_value(ju), json_string_value(jp),
-	    time(NULL), key, &p);
+	    r->client, time(NULL), key, &p);
 	json_decref(obj);	/* the password goes with it */
 	request_note(r, login_verdict(lr), &p);
 	if (lr == LOGIN_ERROR)
 		return reply_verdict(soap, r, TSK_VERDICT_ERROR);
+	if (lr == LOGIN_THROTTLED) {
+		char	line[48];
+
+		snprintf(line, sizeof(line), "Retry-After: %lld", (long long)p.retry_after);
+		request_add_header(r, soap, line);
+	}
 	if (lr != LOGIN_OK) {
 		/* A wrong password is a 401 like any other under --uniform-errors. */
 		const char	*code = lr == LOGIN_FAILED && r->policy->uniform_errors ?
 				    "UNAUTHORIZED" : login_code(lr);
 
 		/* TrackRoad's fields for old clients, and ours for new ones. */
-		return reply_json(soap, r, lr == LOGIN_FAILED ? 401 : 403,
+		return reply_json(soap, r, lr == LOGIN_FAILED ? 401 : lr == LOGIN_THROTTLED ? 429 : 403,
 		    json_pack("{s:s, s:i, s:n, s:s, s:s, s:s}", "Message", login_message(lr),
 		    "Status", TRACKROAD_STATUS_FAILED, "Key", "message", login_message(lr), "code",
 		    code, "requestId", r->id));

@@ -24,6 +24,7 @@
 #include "ipallow.h"
 #include "log.h"
 #include "ratelimit.h"
+#include "throttle.h"
 #include "usage.h"
 #include "reply.h"
 #include "rest.h"
@@ -309,6 +310,38 @@ conn_main(void *arg)
 	return NULL;
 }
 
+/* Open connections from host. Called with srv->mu held. */
+static int
+from_client(struct server *srv, const char *host)
+{
+	struct conn	*c;
+	int		 n = 0;
+
+	for (c = srv->conns; c != NULL; c = c->next) {
+		if (strcmp(c->req.peer, host) == 0)
+			n++;
+	}
+	return n;
+}
+
+/*
+ * One address holds too many connections (slow clients, say): tell it so in one write, without
+ * reading its request, and close, so that every other client still gets a thread.
+ */
+static void
+refuse_busy(struct soap *master)
+{
+	static const char	busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
+				    "Content-Type: application/json\r\nContent-Length: 89\r\n"
+				    "Retry-After: 1\r\nConnection: close\r\n\r\n"
+				    "{\"message\":\"Too many connections from this address\","
+				    "\"code\":\"UNAVAILABLE\",\"requestId\":\"-\"}";
+
+	log_warnx("connection from %.63s refused: too many from that address", master->host);
+	(void)send(master->socket, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	soap_force_closesock(master);
+}
+
 /* Take the accepted socket off the master into a connection of its own, on its own thread. */
 static void
 conn_start(struct server *srv)
@@ -321,6 +354,11 @@ conn_start(struct server *srv)
 
 	pthread_mutex_lock(&srv->mu);
 	full = srv->nconns >= srv->cfg->max_conns;
+	if (!full && from_client(srv, master->host) >= srv->cfg->max_conns_per_client) {
+		pthread_mutex_unlock(&srv->mu);
+		refuse_busy(master);
+		return;
+	}
 	pthread_mutex_unlock(&srv->mu);
 	c = full ? NULL : calloc(1, sizeof(*c));
 	if (c != NULL)
@@ -507,6 +545,11 @@ server_run(const struct config *cfg, struct storepool *pool, server_ready_fn rea
 	srv.login.idle = cfg->session_idle;
 	srv.login.api_user_login = cfg->api_user_login;
 	srv.login.password_max_age = cfg->password_max_age;
+	if (cfg->login_max_failures > 0) {
+		srv.login.throttle = throttle_new(65536, cfg->login_max_failures, 900);
+		if (srv.login.throttle == NULL)
+			goto out;
+	}
 	srv.policy.rl = ratelimit_new(cfg->rate_max_keys);
 	srv.policy.usage = usage_new();
 	if (srv.policy.rl == NULL || srv.policy.usage == NULL)
@@ -556,6 +599,7 @@ out:
 		pthread_join(srv.flusher, NULL);	/* it flushes once more on its way out */
 	}
 	ratelimit_free(srv.policy.rl);
+	throttle_free(srv.login.throttle);
 	usage_free(srv.policy.usage);
 	if (srv.master != NULL) {
 		soap_destroy(srv.master);

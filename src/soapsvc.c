@@ -172,8 +172,8 @@ __tr__Login(struct soap *soap, struct _tr__Login *in, struct _tr__LoginResponse 
 	if (action_fault(soap, r, "Login") != SOAP_OK)
 		return soap->error;
 	soap->header = NULL;
-	lr = login_start(request_store(r), r->login, in->userName, in->password, time(NULL),
-	    key, &p);
+	lr = login_start(request_store(r), r->login, in->userName, in->password, r->client,
+	    time(NULL), key, &p);
 	if (lr == LOGIN_ERROR)
 		return verdict_fault(soap, r, TSK_VERDICT_ERROR);
 	request_note(r, login_verdict(lr), &p);
@@ -181,6 +181,12 @@ __tr__Login(struct soap *soap, struct _tr__Login *in, struct _tr__LoginResponse 
 	if (res == NULL)
 		return soap->error;
 	out->LoginResult = res;
+	if (lr == LOGIN_THROTTLED) {
+		char	line[48];
+
+		snprintf(line, sizeof(line), "Retry-After: %lld", (long long)p.retry_after);
+		request_add_header(r, soap, line);
+	}
 	if (lr != LOGIN_OK) {
 		/* ASMX answers a refused Login with Status Failed, not a fault: clients check it. */
 		res->Status = tr__Status__Failed;

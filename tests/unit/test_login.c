@@ -28,7 +28,7 @@
 /* The CLI: acts on every account, at T0, without a limit on active keys. */
 static const struct admin_actor cli = { "cli", 0, "", "", T0, 0 };
 /* Sessions idle out after IDLE; passwords do not age (Login policy: test_policy.c). */
-static const struct login_policy lpol = { IDLE, 0, 0 };
+static const struct login_policy lpol = { .idle = IDLE, .api_user_login = 0, .password_max_age = 0 };
 
 struct fx {
 	struct fixture	 db;		/* first member: see fixture.h */
@@ -120,7 +120,7 @@ test_login_ok(void **state)
 	char			 key[SECRET_SESSION_LEN + 1], key2[SECRET_SESSION_LEN + 1];
 
 	memset(&p, 0xa5, sizeof(p));
-	assert_int_equal(login_start(f->db.st, &lpol, "alice", PW, T0, key, &p), LOGIN_OK);
+	assert_int_equal(login_start(f->db.st, &lpol, "alice", PW, "127.0.0.1", T0, key, &p), LOGIN_OK);
 	assert_guid(key);
 	assert_int_equal(p.kind, TSK_PRINCIPAL_SESSION);
 	assert_int_equal(p.account_id, f->acme);
@@ -132,7 +132,7 @@ test_login_ok(void **state)
 	assert_int_equal(p.expires_at, T0 + IDLE);
 
 	/* Every Login is its own session. */
-	assert_int_equal(login_start(f->db.st, &lpol, "alice", PW, T0, key2, &p), LOGIN_OK);
+	assert_int_equal(login_start(f->db.st, &lpol, "alice", PW, "127.0.0.1", T0, key2, &p), LOGIN_OK);
 	assert_guid(key2);
 	assert_string_not_equal(key, key2);
 	assert_true(session_exists(f->db.st, key));
@@ -151,7 +151,7 @@ test_login_principal_matches_validator(void **state)
 	char			 key[SECRET_SESSION_LEN + 1];
 
 	memset(&p, 0, sizeof(p));
-	assert_int_equal(login_start(f->db.st, &lpol, "alice", PW, T0, key, &p), LOGIN_OK);
+	assert_int_equal(login_start(f->db.st, &lpol, "alice", PW, "127.0.0.1", T0, key, &p), LOGIN_OK);
 	memset(&req, 0, sizeof(req));
 	req.credential = key;
 	req.len = strlen(key);
@@ -184,17 +184,17 @@ test_wrong_password(void **state)
 	char			 key[SECRET_SESSION_LEN + 1];
 	char			 longpw[PASSWORD_MAX + 64];
 
-	assert_int_equal(login_start(f->db.st, &lpol, "alice", "wrong", T0, key, &p), LOGIN_FAILED);
-	assert_int_equal(login_start(f->db.st, &lpol, "alice", PW " ", T0, key, &p), LOGIN_FAILED);
-	assert_int_equal(login_start(f->db.st, &lpol, "alice", "correct horse", T0, key, &p),
+	assert_int_equal(login_start(f->db.st, &lpol, "alice", "wrong", "127.0.0.1", T0, key, &p), LOGIN_FAILED);
+	assert_int_equal(login_start(f->db.st, &lpol, "alice", PW " ", "127.0.0.1", T0, key, &p), LOGIN_FAILED);
+	assert_int_equal(login_start(f->db.st, &lpol, "alice", "correct horse", "127.0.0.1", T0, key, &p),
 	    LOGIN_FAILED);
-	assert_int_equal(login_start(f->db.st, &lpol, "alice", "", T0, key, &p), LOGIN_FAILED);
+	assert_int_equal(login_start(f->db.st, &lpol, "alice", "", "127.0.0.1", T0, key, &p), LOGIN_FAILED);
 	/* Names are exact. */
-	assert_int_equal(login_start(f->db.st, &lpol, "Alice", PW, T0, key, &p), LOGIN_FAILED);
+	assert_int_equal(login_start(f->db.st, &lpol, "Alice", PW, "127.0.0.1", T0, key, &p), LOGIN_FAILED);
 	/* Too long a password is a failed Login, not a server error. */
 	memset(longpw, 'a', sizeof(longpw) - 1);
 	longpw[sizeof(longpw) - 1] = '\0';
-	assert_int_equal(login_start(f->db.st, &lpol, "alice", longpw, T0, key, &p), LOGIN_FAILED);
+	assert_int_equal(login_start(f->db.st, &lpol, "alice", longpw, "127.0.0.1", T0, key, &p), LOGIN_FAILED);
 	assert_int_equal(drain_sessions(f->db.st), 0);
 }
 
@@ -205,8 +205,8 @@ test_unknown_user(void **state)
 	struct tsk_principal	 p;
 	char			 key[SECRET_SESSION_LEN + 1];
 
-	assert_int_equal(login_start(f->db.st, &lpol, "mallory", PW, T0, key, &p), LOGIN_FAILED);
-	assert_int_equal(login_start(f->db.st, &lpol, "mallory", NULL, T0, key, &p), LOGIN_FAILED);
+	assert_int_equal(login_start(f->db.st, &lpol, "mallory", PW, "127.0.0.1", T0, key, &p), LOGIN_FAILED);
+	assert_int_equal(login_start(f->db.st, &lpol, "mallory", NULL, "127.0.0.1", T0, key, &p), LOGIN_FAILED);
 	assert_int_equal(drain_sessions(f->db.st), 0);
 }
 
@@ -217,10 +217,10 @@ test_empty_input(void **state)
 	struct tsk_principal	 p;
 	char			 key[SECRET_SESSION_LEN + 1];
 
-	assert_int_equal(login_start(f->db.st, &lpol, "", PW, T0, key, &p), LOGIN_FAILED);
-	assert_int_equal(login_start(f->db.st, &lpol, NULL, PW, T0, key, &p), LOGIN_FAILED);
-	assert_int_equal(login_start(f->db.st, &lpol, "alice", NULL, T0, key, &p), LOGIN_FAILED);
-	assert_int_equal(login_start(f->db.st, &lpol, NULL, NULL, T0, key, &p), LOGIN_FAILED);
+	assert_int_equal(login_start(f->db.st, &lpol, "", PW, "127.0.0.1", T0, key, &p), LOGIN_FAILED);
+	assert_int_equal(login_start(f->db.st, &lpol, NULL, PW, "127.0.0.1", T0, key, &p), LOGIN_FAILED);
+	assert_int_equal(login_start(f->db.st, &lpol, "alice", NULL, "127.0.0.1", T0, key, &p), LOGIN_FAILED);
+	assert_int_equal(login_start(f->db.st, &lpol, NULL, NULL, "127.0.0.1", T0, key, &p), LOGIN_FAILED);
 	assert_int_equal(drain_sessions(f->db.st), 0);
 }
 
@@ -231,8 +231,8 @@ test_no_store(void **state)
 	char			key[SECRET_SESSION_LEN + 1];
 
 	(void)state;
-	assert_int_equal(login_start(NULL, &lpol, "alice", PW, T0, key, &p), LOGIN_ERROR);
-	assert_int_equal(login_start(NULL, &lpol, "", NULL, T0, key, &p), LOGIN_ERROR);
+	assert_int_equal(login_start(NULL, &lpol, "alice", PW, "127.0.0.1", T0, key, &p), LOGIN_ERROR);
+	assert_int_equal(login_start(NULL, &lpol, "", NULL, "127.0.0.1", T0, key, &p), LOGIN_ERROR);
 }
 
 static void
@@ -245,7 +245,7 @@ test_unreadable_hash_fails_closed(void **state)
 	/* A stored hash that is not ours: an error (logged), not a Login. */
 	assert_int_equal(store_user_create(f->db.st, f->acme, "carol", "plaintext?",
 	    STORE_USER_PERSON, T0), TSK_OK);
-	assert_int_equal(login_start(f->db.st, &lpol, "carol", "plaintext?", T0, key, &p),
+	assert_int_equal(login_start(f->db.st, &lpol, "carol", "plaintext?", "127.0.0.1", T0, key, &p),
 	    LOGIN_ERROR);
 	assert_int_equal(drain_sessions(f->db.st), 0);
 }
@@ -260,7 +260,7 @@ test_only_hash_stored(void **state)
 	char			 key[SECRET_SESSION_LEN + 1], upper[SECRET_SESSION_LEN + 1];
 	size_t			 i;
 
-	assert_int_equal(login_start(f->db.st, &lpol, "alice", PW, T0 + 7, key, &p), LOGIN_OK);
+	assert_int_equal(login_start(f->db.st, &lpol, "alice", PW, "127.0.0.1", T0 + 7, key, &p), LOGIN_OK);
 	s = session_of(f->db.st, key);
 	assert_true(s.id > 0);
 	assert_int_equal(s.user_id, f->alice);
@@ -295,7 +295,7 @@ test_login_end_key_principal(void **state)
 	char			 key[SECRET_SESSION_LEN + 1], apikey[SECRET_KEY_MAX];
 	int64_t			 key_id;
 
-	assert_int_equal(login_start(f->db.st, &lpol, "alice", PW, T0, key, &p), LOGIN_OK);
+	assert_int_equal(login_start(f->db.st, &lpol, "alice", PW, "127.0.0.1", T0, key, &p), LOGIN_OK);
 
 	/* A real key principal, from the validator. */
 	memset(&spec, 0, sizeof(spec));
@@ -329,8 +329,8 @@ test_login_end_session(void **state)
 	struct validator_req	 req;
 	char			 key[SECRET_SESSION_LEN + 1], key2[SECRET_SESSION_LEN + 1];
 
-	assert_int_equal(login_start(f->db.st, &lpol, "alice", PW, T0, key, &p), LOGIN_OK);
-	assert_int_equal(login_start(f->db.st, &lpol, "alice", PW, T0, key2, &other), LOGIN_OK);
+	assert_int_equal(login_start(f->db.st, &lpol, "alice", PW, "127.0.0.1", T0, key, &p), LOGIN_OK);
+	assert_int_equal(login_start(f->db.st, &lpol, "alice", PW, "127.0.0.1", T0, key2, &other), LOGIN_OK);
 	memset(&req, 0, sizeof(req));
 	req.credential = key;
 	req.len = strlen(key);
@@ -359,16 +359,16 @@ test_purge_on_login(void **state)
 
 	assert_int_equal(admin_user_create(f->db.st, &cli, "acme", "bob", PW, STORE_USER_PERSON),
 	    TSK_OK);
-	assert_int_equal(login_start(f->db.st, &lpol, "alice", PW, T0, a, &p), LOGIN_OK);
-	assert_int_equal(login_start(f->db.st, &lpol, "bob", PW, T0, bob, &p), LOGIN_OK);
+	assert_int_equal(login_start(f->db.st, &lpol, "alice", PW, "127.0.0.1", T0, a, &p), LOGIN_OK);
+	assert_int_equal(login_start(f->db.st, &lpol, "bob", PW, "127.0.0.1", T0, bob, &p), LOGIN_OK);
 
 	/* Exactly idle seconds later the first sessions have not yet run out. */
-	assert_int_equal(login_start(f->db.st, &lpol, "alice", PW, T0 + IDLE, b, &p), LOGIN_OK);
+	assert_int_equal(login_start(f->db.st, &lpol, "alice", PW, "127.0.0.1", T0 + IDLE, b, &p), LOGIN_OK);
 	assert_true(session_exists(f->db.st, a));
 	assert_true(session_exists(f->db.st, bob));
 
 	/* One second more, and any user's Login clears every session idle since T0. */
-	assert_int_equal(login_start(f->db.st, &lpol, "alice", PW, T0 + IDLE + 1, c, &p), LOGIN_OK);
+	assert_int_equal(login_start(f->db.st, &lpol, "alice", PW, "127.0.0.1", T0 + IDLE + 1, c, &p), LOGIN_OK);
 	assert_false(session_exists(f->db.st, a));
 	assert_false(session_exists(f->db.st, bob));
 	assert_true(session_exists(f->db.st, b));

@@ -157,7 +157,7 @@ test_scope(void **state)
 {
 	struct fx		*f = *state;
 	struct tsk_principal	 p;
-	struct login_policy	 lp = { IDLE, 0, 0 };
+	struct login_policy	 lp = { .idle = IDLE, .api_user_login = 0, .password_max_age = 0 };
 	char			 key[SECRET_KEY_MAX], admin[SECRET_KEY_MAX], bare[SECRET_KEY_MAX];
 	char			 sess[SECRET_SESSION_LEN + 1];
 	int64_t			 id;
@@ -187,7 +187,7 @@ test_scope(void **state)
 	/* A Login session holds the default scope only: nothing administrative. */
 	assert_int_equal(admin_user_create(f->db.st, &cli, "acme", "alice", PW,
 	    STORE_USER_PERSON), TSK_OK);
-	assert_int_equal(login_start(f->db.st, &lp, "alice", PW, T0, sess, &p), LOGIN_OK);
+	assert_int_equal(login_start(f->db.st, &lp, "alice", PW, "127.0.0.1", T0, sess, &p), LOGIN_OK);
 	assert_int_equal(check(f, sess, TSK_SCOPE_CREDIT, NULL, 0, T0, &p), TSK_VERDICT_OK);
 	assert_int_equal(check(f, sess, TSK_SCOPE_ADMIN, NULL, 0, T0, &p),
 	    TSK_VERDICT_INSUFFICIENT_SCOPE);
@@ -653,7 +653,7 @@ static void
 test_login_api_user(void **state)
 {
 	struct fx		*f = *state;
-	struct login_policy	 lp = { IDLE, 0, 0 };
+	struct login_policy	 lp = { .idle = IDLE, .api_user_login = 0, .password_max_age = 0 };
 	struct tsk_principal	 p;
 	char			 key[SECRET_SESSION_LEN + 1];
 
@@ -664,22 +664,22 @@ test_login_api_user(void **state)
 
 	/* Login off for API users: refused, but only once the password was right. */
 	memset(&p, 0xa5, sizeof(p));
-	assert_int_equal(login_start(f->db.st, &lp, "svc", PW, T0, key, &p), LOGIN_NOT_ALLOWED);
+	assert_int_equal(login_start(f->db.st, &lp, "svc", PW, "127.0.0.1", T0, key, &p), LOGIN_NOT_ALLOWED);
 	assert_zero_principal(&p);
 	memset(&p, 0xa5, sizeof(p));
-	assert_int_equal(login_start(f->db.st, &lp, "svc", "wrong", T0, key, &p), LOGIN_FAILED);
+	assert_int_equal(login_start(f->db.st, &lp, "svc", "wrong", "127.0.0.1", T0, key, &p), LOGIN_FAILED);
 	assert_zero_principal(&p);
 	assert_int_equal(drain_sessions(f->db.st), 0);
 	/* People are not affected. */
-	assert_int_equal(login_start(f->db.st, &lp, "alice", PW, T0, key, &p), LOGIN_OK);
+	assert_int_equal(login_start(f->db.st, &lp, "alice", PW, "127.0.0.1", T0, key, &p), LOGIN_OK);
 	assert_int_equal(drain_sessions(f->db.st), 1);
 
 	/* Login on for API users. */
 	lp.api_user_login = 1;
-	assert_int_equal(login_start(f->db.st, &lp, "svc", PW, T0, key, &p), LOGIN_OK);
+	assert_int_equal(login_start(f->db.st, &lp, "svc", PW, "127.0.0.1", T0, key, &p), LOGIN_OK);
 	assert_string_equal(p.user, "svc");
 	assert_int_equal(p.kind, TSK_PRINCIPAL_SESSION);
-	assert_int_equal(login_start(f->db.st, &lp, "svc", "wrong", T0, key, &p), LOGIN_FAILED);
+	assert_int_equal(login_start(f->db.st, &lp, "svc", "wrong", "127.0.0.1", T0, key, &p), LOGIN_FAILED);
 	assert_int_equal(drain_sessions(f->db.st), 1);
 }
 
@@ -687,7 +687,7 @@ static void
 test_login_password_age(void **state)
 {
 	struct fx		*f = *state;
-	struct login_policy	 lp = { IDLE, 1, 30 * DAY };
+	struct login_policy	 lp = { .idle = IDLE, .api_user_login = 1, .password_max_age = 30 * DAY };
 	struct tsk_principal	 p;
 	char			 key[SECRET_SESSION_LEN + 1];
 
@@ -696,23 +696,23 @@ test_login_password_age(void **state)
 	assert_int_equal(admin_user_create(f->db.st, &cli, "acme", "svc", PW, STORE_USER_API),
 	    TSK_OK);
 
-	assert_int_equal(login_start(f->db.st, &lp, "alice", PW, T0 + 30 * DAY - 1, key, &p),
+	assert_int_equal(login_start(f->db.st, &lp, "alice", PW, "127.0.0.1", T0 + 30 * DAY - 1, key, &p),
 	    LOGIN_OK);
 	assert_int_equal(drain_sessions(f->db.st), 1);
 	memset(&p, 0xa5, sizeof(p));
-	assert_int_equal(login_start(f->db.st, &lp, "alice", PW, T0 + 30 * DAY, key, &p),
+	assert_int_equal(login_start(f->db.st, &lp, "alice", PW, "127.0.0.1", T0 + 30 * DAY, key, &p),
 	    LOGIN_PASSWORD_EXPIRED);
 	assert_zero_principal(&p);
 	/* A wrong password is a failed Login, expired or not: expiry tells only the owner. */
-	assert_int_equal(login_start(f->db.st, &lp, "alice", "wrong", T0 + 30 * DAY, key, &p),
+	assert_int_equal(login_start(f->db.st, &lp, "alice", "wrong", "127.0.0.1", T0 + 30 * DAY, key, &p),
 	    LOGIN_FAILED);
 	assert_int_equal(drain_sessions(f->db.st), 0);
 	/* An API user's password never ages. */
-	assert_int_equal(login_start(f->db.st, &lp, "svc", PW, T0 + 3650 * DAY, key, &p),
+	assert_int_equal(login_start(f->db.st, &lp, "svc", PW, "127.0.0.1", T0 + 3650 * DAY, key, &p),
 	    LOGIN_OK);
 	/* No maximum age: nobody's password expires. */
 	lp.password_max_age = 0;
-	assert_int_equal(login_start(f->db.st, &lp, "alice", PW, T0 + 3650 * DAY, key, &p),
+	assert_int_equal(login_start(f->db.st, &lp, "alice", PW, "127.0.0.1", T0 + 3650 * DAY, key, &p),
 	    LOGIN_OK);
 	assert_int_equal(drain_sessions(f->db.st), 2);
 }

@@ -33,7 +33,7 @@ static const char unknown_guid[] = "0f8fad5b-d9cb-469f-a165-70867728950e";
 /* The CLI: acts on every account, at T0, without a limit on active keys. */
 static const struct admin_actor cli = { "cli", 0, "", "", T0, 0 };
 /* Sessions idle out after IDLE; passwords do not age. */
-static const struct login_policy lpol = { IDLE, 0, 0 };
+static const struct login_policy lpol = { .idle = IDLE, .api_user_login = 0, .password_max_age = 0 };
 
 struct fx {
 	struct fixture		 db;		/* first member: see fixture.h */
@@ -122,7 +122,7 @@ login(struct fx *f, const char *user, int64_t now, char key[SECRET_SESSION_LEN +
 {
 	struct tsk_principal	p;
 
-	assert_int_equal(login_start(f->db.st, &lpol, user, "correct horse", now, key, &p),
+	assert_int_equal(login_start(f->db.st, &lpol, user, "correct horse", "127.0.0.1", now, key, &p),
 	    LOGIN_OK);
 }
 

@@ -1,0 +1,117 @@
+"""Brute force and crowding: the legacy Login locks out repeated failures per user and address,
+and one address cannot hold more connections than --max-conns-per-client."""
+import http.client
+import json
+import socket
+import time
+import unittest
+
+from harness import Server
+
+
+def login_from(port, source, user, password):
+    """POST /rest/login from a chosen loopback source address; returns (status, headers, body)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(source, 0))
+    try:
+        conn.request("POST", "/rest/login", body=json.dumps({"UserName": user,
+                                                              "Password": password}),
+                     headers={"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, json.loads(resp.read())
+    finally:
+        conn.close()
+
+
+class LoginLockoutTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server("lockout")
+        cls.srv.account_create("acme", credit=1)
+        cls.srv.user_create("acme", "bob", "the right one")
+        cls.srv.user_create("acme", "eve", "eve's own")
+        cls.srv.start("--login-max-failures", "3")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+
+    def test_pair_lockout_then_other_address_still_works(self):
+        for _ in range(3):
+            st, _, body = login_from(self.srv.port, "127.0.0.1", "bob", "wrong")
+            self.assertEqual((st, body["code"]), (401, "INVALID"))
+        # Locked: even the right password is not tried, and the answer says when to return.
+        st, hdrs, body = login_from(self.srv.port, "127.0.0.1", "bob", "the right one")
+        self.assertEqual((st, body["code"]), (429, "LOGIN_THROTTLED"), body)
+        self.assertTrue(1 <= int(hdrs["retry-after"]) <= 900, hdrs)
+        self.assertIsNone(body["Key"])
+        # The same over SOAP: a Failed LoginResult, as ASMX clients expect, and Retry-After.
+        resp, res = self.srv.soap_login("bob", "the right one")
+        self.assertEqual(res.login["Status"], "Failed")
+        self.assertIn("Too many failed logins", res.login["Message"])
+        self.assertIn("retry-after", resp.headers)
+        # bob from another address, and other users from this one, are not locked.
+        st, _, body = login_from(self.srv.port, "127.0.0.2", "bob", "the right one")
+        self.assertEqual((st, body["Status"]), (200, 1), body)
+        st, _, body = login_from(self.srv.port, "127.0.0.1", "eve", "eve's own")
+        self.assertEqual(st, 200, body)
+
+    def test_unknown_users_count_alike(self):
+        for _ in range(3):
+            st, _, _ = login_from(self.srv.port, "127.0.0.3", "nobody-at-all", "x")
+            self.assertEqual(st, 401)
+        st, _, body = login_from(self.srv.port, "127.0.0.3", "nobody-at-all", "x")
+        self.assertEqual((st, body["code"]), (429, "LOGIN_THROTTLED"))
+
+    def test_address_spraying_locks_the_address(self):
+        for i in range(12):                         # 4 x 3 failures, 1 per user name
+            login_from(self.srv.port, "127.0.0.4", "spray%d" % i, "x")
+        st, _, body = login_from(self.srv.port, "127.0.0.4", "eve", "eve's own")
+        self.assertEqual((st, body["code"]), (429, "LOGIN_THROTTLED"))
+        self.assertIn("route=/rest/login status=429 verdict=RATE_LIMITED", self.srv.log_text())
+
+
+class ConnectionCapTest(unittest.TestCase):
+    def test_one_address_cannot_take_every_connection(self):
+        srv = Server("conncap")
+        srv.account_create("acme", credit=5)
+        key = srv.key_create("acme")
+        srv.start("--max-conns-per-client", "3", "--timeout", "5")
+        idle = []
+        try:
+            for _ in range(3):                      # slow clients that send nothing
+                idle.append(socket.create_connection(("127.0.0.1", srv.port), timeout=5))
+            time.sleep(0.3)
+            extra = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+            data = b""
+            deadline = time.time() + 5
+            while time.time() < deadline:
+                chunk = extra.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            extra.close()
+            self.assertTrue(data.startswith(b"HTTP/1.1 503 "), data)
+            self.assertIn(b'"code":"UNAVAILABLE"', data)
+            # Another address is served at once, well within a second.
+            conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=5,
+                                              source_address=("127.0.0.5", 0))
+            t0 = time.time()
+            conn.request("POST", "/rest/credit", headers={"X-API-Key": key})
+            resp = conn.getresponse()
+            self.assertEqual(resp.status, 200)
+            resp.read()
+            self.assertLess(time.time() - t0, 1.0)
+            conn.close()
+            for s in idle:
+                s.close()
+            idle = []
+            time.sleep(0.3)
+            self.assertEqual(srv.credit(key).status, 200)   # the address is welcome again
+        finally:
+            for s in idle:
+                s.close()
+            srv.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -5,7 +5,7 @@
 #   make test SANITIZE=1   the same, with AddressSanitizer and UndefinedBehaviorSanitizer
 
 CC       ?= cc
-PKGS     := gsoap sqlite3 openssl libxml-2.0 jansson
+PKGS     := gsoapssl sqlite3 openssl libxml-2.0 jansson
 BUILD    := build
 GEN      := gen
 DB       ?= tskey.db
@@ -14,7 +14,7 @@ LISTEN   ?= 127.0.0.1:8080
 # Debian packages: what the build needs, and what the tests drive the server with.
 DEB_BUILD := gcc make pkg-config gsoap libgsoap-dev libsqlite3-dev libssl-dev libxml2-dev libjansson-dev
 DEB_TEST  := libcmocka-dev curl python3 python3-zeep python3-jsonschema python3-lxml libxml2-utils \
-             php-cli php-soap nginx
+             php-cli php-soap nginx openssl
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
 HARDEN   := -fstack-protector-strong

@@ -35,6 +35,9 @@ struct config {
 	int64_t	login_deprecation;	/* legacy Login deprecated since (unix time); 0 = not */
 	int64_t	login_sunset;		/* legacy Login goes away at (unix time); 0 = not set */
 	char	trusted_proxies[512];	/* peers whose X-Forwarded-For is believed (ipallow.h) */
+	char	tls_cert[1024];		/* PEM certificate chain; "" = plain HTTP */
+	char	tls_key[1024];		/* PEM private key */
+	int	allow_plain;		/* plain HTTP on a non-loopback address is allowed */
 };
 
 void	config_defaults(struct config *cfg);

@@ -57,6 +57,7 @@ static const struct help {
 	    "                   [--usage-flush-ms MS] [--login-deprecated DATE]\n"
 	    "                   [--login-sunset DATE] [--trusted-proxy LIST]\n"
 	    "                   [--max-conns-per-client N] [--login-max-failures N]\n"
+	    "                   [--tls-cert PEM --tls-key PEM] [--allow-plain]\n"
 	    "  Serve SOAP (POST /TrackService.asmx, WSDL at /TrackService.asmx?WSDL), REST\n"
 	    "  (/rest/credit, /rest/login, /rest/logout, /rest/me, /rest/verify) and the admin\n"
 	    "  API (/admin/v1/) on one port.\n"
@@ -82,6 +83,10 @@ static const struct help {
 	    "  --login-deprecated DATE  mark the legacy Login (SOAP and REST) deprecated since\n"
 	    "               DATE: its responses carry a Deprecation header (RFC 9745)\n"
 	    "  --login-sunset DATE      ... and a Sunset header (RFC 8594) naming when it goes\n"
+	    "  --tls-cert, --tls-key  serve HTTPS (TLS 1.2 and 1.3 only) with this certificate\n"
+	    "               chain and private key, both PEM\n"
+	    "  --allow-plain  allow plain HTTP on an address that is not loopback (refused\n"
+	    "               otherwise: keys would cross the network in the clear)\n"
 	    "  --trusted-proxy LIST  peers (addresses, CIDR blocks) whose X-Forwarded-For names\n"
 	    "               the client, for IP allowlists and the log (e.g. 127.0.0.1 for nginx)\n"
 	    "  Stops cleanly on SIGTERM or SIGINT.\n" },
@@ -244,6 +249,14 @@ cmd_serve(struct cli *c)
 			if (tstime_parse(c->argv[++i], t) != 0)
 				return cli_usage_error("serve: --login-deprecated and --login-sunset "
 				    "take YYYY-MM-DD or an RFC 3339 time", "serve ");
+		} else if ((strcmp(c->argv[i], "--tls-cert") == 0 ||
+		    strcmp(c->argv[i], "--tls-key") == 0) && i + 1 < c->argc) {
+			char	*dst = strcmp(c->argv[i], "--tls-cert") == 0 ? c->cfg.tls_cert :
+				    c->cfg.tls_key;
+
+			snprintf(dst, sizeof(c->cfg.tls_cert), "%s", c->argv[++i]);
+		} else if (strcmp(c->argv[i], "--allow-plain") == 0) {
+			c->cfg.allow_plain = 1;
 		} else if (strcmp(c->argv[i], "--trusted-proxy") == 0 && i + 1 < c->argc) {
 			i++;
 			if (ipallow_valid(c->argv[i]) != 0 || strlen(c->argv[i]) >=
@@ -262,6 +275,8 @@ cmd_serve(struct cli *c)
 			return cli_usage_error("serve: bad option or value", "serve ");
 		}
 	}
+	if ((c->cfg.tls_cert[0] == '\0') != (c->cfg.tls_key[0] == '\0'))
+		return cli_usage_error("serve: --tls-cert and --tls-key go together", "serve ");
 	if (storepool_open(c->cfg.db_path, c->cfg.store_pool, &pool) != TSK_OK) {
 		fprintf(stderr, "tskey: cannot open the database %s\n", c->cfg.db_path);
 		return 1;

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "ratelimit.h"
 #include "throttle.h"
+#include "tls.h"
 #include "usage.h"
 #include "reply.h"
 #include "rest.h"
@@ -301,7 +302,9 @@ conn_main(void *arg)
 	struct conn	*c = arg;
 	struct server	*srv = c->srv;
 
-	conn_serve(c);
+	/* The handshake runs here, not in the accept loop: a slow client holds only itself. */
+	if (!tls_enabled(srv->cfg) || tls_accept(c->soap) == 0)
+		conn_serve(c);
 	soap_destroy(c->soap);
 	soap_end(c->soap);
 	conn_unlink(srv, c);
@@ -498,6 +501,23 @@ flusher_main(void *arg)
 	return NULL;
 }
 
+/* Plain HTTP carries keys in the clear: off loopback it needs TLS, or --allow-plain. */
+static int
+plain_refused(const struct config *cfg)
+{
+	struct in6_addr	a6;
+	struct in_addr	a4;
+	const char	*h = cfg->listen_host;
+
+	if (cfg->allow_plain || strcmp(h, "localhost") == 0 ||
+	    (inet_pton(AF_INET, h, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127) ||
+	    (inet_pton(AF_INET6, h, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6)))
+		return 0;
+	log_warnx("refusing plain HTTP on %s: keys would cross the network in the clear; give "
+	    "--tls-cert and --tls-key, or --allow-plain", h);
+	return 1;
+}
+
 /* The port the listening socket got (the configured one, unless that was 0). */
 static int
 bound_port(SOAP_SOCKET s, int fallback)
@@ -567,6 +587,8 @@ server_run(const struct config *cfg, struct storepool *pool, server_ready_fn rea
 		goto out;
 	}
 	master_setup(&srv, srv.master);
+	if (tls_enabled(cfg) ? tls_setup(srv.master, cfg) != 0 : plain_refused(cfg))
+		goto out;
 	if (!soap_valid_socket(soap_bind(srv.master, cfg->listen_host, cfg->listen_port, 128))) {
 		log_warnx("cannot listen on %s:%d: %s", cfg->listen_host, cfg->listen_port,
 		    *soap_faultstring(srv.master) ? *soap_faultstring(srv.master) : "error");

@@ -13,6 +13,7 @@
 
 #include "login.h"
 #include "soapH.h"
+#include "tls.h"
 #include "validator.h"
 
 #define TR_NS		"http://TrackService.TrackRoad.com/"
@@ -303,19 +304,20 @@ host_ok(const char *h)
 int
 soapsvc_wsdl(struct soap *soap, struct request *r)
 {
-	const char	*wsdl = (const char *)tsk_wsdl_data, *at, *rest;
+	const char	*wsdl = (const char *)tsk_wsdl_data, *at, *rest, *scheme;
 	char		 addr[300];
 	size_t		 alen = strlen(WSDL_ADDRESS);
 	int		 status = 200;
 
 	r->route = "wsdl";
+	scheme = tls_enabled(r->cfg) ? "https" : "http";
 	if (host_ok(r->host))
-		snprintf(addr, sizeof(addr), "http://%s/TrackService.asmx", r->host);
+		snprintf(addr, sizeof(addr), "%s://%s/TrackService.asmx", scheme, r->host);
 	else if (strchr(r->cfg->listen_host, ':') != NULL)
-		snprintf(addr, sizeof(addr), "http://[%s]:%d/TrackService.asmx",
+		snprintf(addr, sizeof(addr), "%s://[%s]:%d/TrackService.asmx", scheme,
 		    r->cfg->listen_host, r->port);
 	else
-		snprintf(addr, sizeof(addr), "http://%s:%d/TrackService.asmx",
+		snprintf(addr, sizeof(addr), "%s://%s:%d/TrackService.asmx", scheme,
 		    r->cfg->listen_host, r->port);
 	r->status = status;
 	soap->http_content = "text/xml; charset=utf-8";

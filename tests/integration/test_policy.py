@@ -557,7 +557,7 @@ class PolicyV6Test(ChannelsMixin, unittest.TestCase):
         avoid_window_edge(86400, 10)
         cls.srv = s = Server("policy-v6")
         s.account_create("acme", credit=100000)
-        s.start("--cost", "credit=1", listen="::")
+        s.start("--cost", "credit=1", "--allow-plain", listen="::")
         cls.v6 = s.base_via("::1")
         cls.v4 = s.base_via("127.0.0.1")
 

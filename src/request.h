@@ -48,6 +48,17 @@ struct request {
 	struct store	*store;		/* borrowed lazily, returned by the server */
 	int		 sid_hint;	/* what a SOAP header without a SessionID held (soapsvc.h) */
 	int		 head;		/* a HEAD request: answer without a body */
+	/* framing checks (server.c): what the bytes of this request looked like */
+	int		 in_head;	/* still reading the request line and headers */
+	int		 head_state;	/* end-of-headers scanner: CR LF CR LF progress */
+	int		 bad_head;	/* a control byte or NUL in the request line or headers */
+	int		 eof;		/* the client went quiet or away mid-request */
+	int		 nheaders;
+	int		 has_length;	/* a Content-Length header */
+	const char	*te;		/* Transfer-Encoding value, NULL if absent */
+	int		 reject_status;	/* answer this instead of serving: 0 = serve */
+	const char	*reject_code;
+	const char	*reject_msg;
 	char		 extra_hdr[512];/* response headers gSOAP adds (X-Request-Id, ...) */
 };
 

@@ -313,6 +313,10 @@ rest_serve(struct soap *soap)
 	char			 allow[64];
 	size_t			 i;
 
+	if (r->reject_status != 0) {
+		r->route = "framing";
+		return reply_error(soap, r, r->reject_status, r->reject_code, r->reject_msg);
+	}
 	if (soap->status == SOAP_POST || soap->status == SOAP_PUT || soap->status == SOAP_PATCH) {
 		b.data = soap_http_get_body(soap, &b.len);
 		if (b.data == NULL || soap_end_recv(soap) != SOAP_OK) {
@@ -321,6 +325,13 @@ rest_serve(struct soap *soap)
 				return rest_too_large(soap);
 			r->route = "body";
 			return soap->error;
+		}
+		/* A body cut short (the client stalled or left): never act on part of a request. */
+		if (r->eof || (soap->length > 0 && b.len < soap->length)) {
+			r->route = "body";
+			soap->keep_alive = 0;
+			return reply_error(soap, r, 400, "BAD_REQUEST", "The request body is shorter "
+			    "than its Content-Length");
 		}
 	}
 	if (strncasecmp(soap->path, REST_ADMIN_PREFIX, strlen(REST_ADMIN_PREFIX)) == 0) {

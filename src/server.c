@@ -50,6 +50,7 @@ struct server {
 	int	(*fparse)(struct soap *);
 	int	(*fparsehdr)(struct soap *, const char *, const char *);
 	int	(*fposthdr)(struct soap *, const char *, const char *);
+	size_t	(*frecv)(struct soap *, char *, size_t);
 	atomic_int		 stopping;
 	pthread_mutex_t		 mu;		/* guards conns and nconns */
 	pthread_cond_t		 drained;
@@ -70,6 +71,74 @@ static struct conn *
 conn_of(struct soap *soap)
 {
 	return (struct conn *)soap->user;
+}
+
+#define MAX_HEADERS	100	/* header lines in one request */
+
+/*
+ * Every byte a connection reads passes here. gSOAP ends header parsing at the first empty line
+ * and cuts values at a NUL, and treats a client that went quiet as one that finished: note
+ * both, so that hook_parse refuses such a request instead of acting on part of it.
+ */
+static size_t
+hook_recv(struct soap *soap, char *buf, size_t len)
+{
+	struct request	*r = &conn_of(soap)->req;
+	size_t		 n = conn_of(soap)->srv->frecv(soap, buf, len), i;
+	unsigned char	 b;
+
+	if (n == 0)
+		r->eof = 1;
+	for (i = 0; i < n && r->in_head; i++) {
+		b = (unsigned char)buf[i];
+		if ((b < 0x20 && b != '\t' && b != '\r' && b != '\n') || b == 0x7f)
+			r->bad_head = 1;
+		/* "\r\n\r\n" or "\n\n" ends the head; states: 0, \r, \r\n, \r\n\r */
+		if (b == '\n')
+			r->head_state = r->head_state >= 2 ? 4 : 2;
+		else if (b == '\r')
+			r->head_state = r->head_state == 2 ? 3 : 1;
+		else
+			r->head_state = 0;
+		if (r->head_state == 4)
+			r->in_head = 0;
+	}
+	return n;
+}
+
+/* Refuse the request with status (the body is not read) and close the connection after. */
+static void
+reject(struct soap *soap, struct request *r, int status, const char *code, const char *msg)
+{
+	r->reject_status = status;
+	r->reject_code = code;
+	r->reject_msg = msg;
+	soap->keep_alive = 0;
+	if (soap->status == SOAP_POST)
+		soap->fform = rest_serve;	/* the SOAP endpoint too: nothing is parsed */
+}
+
+/*
+ * Framing rules gSOAP does not enforce: no control bytes in the head, a bounded number of
+ * headers, and no Transfer-Encoding but plain chunked, never beside a Content-Length (the
+ * request-smuggling shapes). 0 to serve; SOAP_EOF to drop a request that never finished.
+ */
+static int
+check_framing(struct soap *soap, struct request *r)
+{
+	if (r->eof)
+		return SOAP_EOF;
+	if (r->bad_head)
+		reject(soap, r, 400, "BAD_REQUEST", "Control characters in the request line or "
+		    "headers");
+	else if (r->nheaders > MAX_HEADERS)
+		reject(soap, r, 431, "HEADERS_TOO_LARGE", "Too many header lines");
+	else if (r->te != NULL && r->has_length)
+		reject(soap, r, 400, "BAD_REQUEST", "Content-Length and Transfer-Encoding together");
+	else if (r->te != NULL && strcasecmp(r->te, "chunked") != 0)
+		reject(soap, r, 501, "NOT_IMPLEMENTED", "Only Transfer-Encoding: chunked is "
+		    "understood");
+	return SOAP_OK;
 }
 
 /*
@@ -113,6 +182,9 @@ hook_parse(struct soap *soap)
 
 	err = c->srv->fparse(soap);
 	c->seen = 1;
+	c->req.in_head = 0;
+	if (err == SOAP_OK)
+		err = check_framing(soap, &c->req);
 	c->method = soap->status;	/* soap->status is reused for the response */
 	c->req.head = soap->status == SOAP_HEAD;
 	forwarded_client(&c->req, c->srv->cfg->trusted_proxies);
@@ -128,8 +200,8 @@ hook_parse(struct soap *soap)
 	 * POST to the SOAP endpoint goes to gSOAP's dispatcher, if it carries XML; every other
 	 * POST is the REST shim's (which answers a non-XML POST to the endpoint with 415).
 	 */
-	if (soap->status == SOAP_POST && (!rest_path_is(soap->path, REST_SOAP_PATH) ||
-	    !rest_is_soap_type(soap->http_content)))
+	if (soap->status == SOAP_POST && (c->req.reject_status != 0 ||
+	    !rest_path_is(soap->path, REST_SOAP_PATH) || !rest_is_soap_type(soap->http_content)))
 		soap->fform = rest_serve;
 	/* A declared body over the limit is refused before a byte of it is read, on any path. */
 	if (soap->length > c->srv->cfg->max_body)
@@ -146,6 +218,15 @@ hook_parsehdr(struct soap *soap, const char *key, const char *val)
 {
 	struct request	*r = &conn_of(soap)->req;
 
+	if (++r->nheaders > MAX_HEADERS)
+		return SOAP_OK;		/* refused in hook_parse; do not keep more */
+	/* RFC 9112 5.1: no white space between a field name and its colon. */
+	if (strpbrk(key, " \t") != NULL)
+		r->bad_head = 1;
+	if (strcasecmp(key, "Transfer-Encoding") == 0)
+		r->te = soap_strdup(soap, val);
+	else if (strcasecmp(key, "Content-Length") == 0)
+		r->has_length = 1;
 	if (strcasecmp(key, "X-API-Key") == 0) {
 		/* Two keys on one request is ambiguous: refuse rather than pick one. */
 		r->api_key = r->api_key == NULL ? soap_strdup(soap, val) : "\x01";
@@ -187,6 +268,10 @@ request_begin(struct conn *c)
 	memcpy(r->client, r->peer, sizeof(r->client));
 	r->sid_hint = 0;
 	r->head = 0;
+	r->in_head = 1;
+	r->head_state = 2;	/* as if after a line end: a leading empty line ends nothing */
+	r->bad_head = r->eof = r->nheaders = r->has_length = r->reject_status = 0;
+	r->te = NULL;
 	r->route = "-";
 	r->status = 0;
 	r->verdict_set = 0;
@@ -389,6 +474,7 @@ conn_start(struct server *srv)
 	c->soap->fparse = hook_parse;
 	c->soap->fparsehdr = hook_parsehdr;
 	c->soap->fposthdr = hook_posthdr;
+	c->soap->frecv = hook_recv;
 	c->soap->fignore = soapsvc_ignore;
 	conn_link(srv, c);
 	pthread_attr_init(&attr);
@@ -424,6 +510,7 @@ master_setup(struct server *srv, struct soap *soap)
 	srv->fparse = soap->fparse;
 	srv->fparsehdr = soap->fparsehdr;
 	srv->fposthdr = soap->fposthdr;
+	srv->frecv = soap->frecv;
 	/* Every method but POST to the SOAP endpoint is the REST shim's (the WSDL GET too). */
 	soap->fget = rest_serve;
 	soap->fput = rest_serve;
@@ -581,7 +668,8 @@ server_run(const struct config *cfg, struct storepool *pool, server_ready_fn rea
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	srv.master = soap_new1(SOAP_IO_KEEPALIVE | SOAP_C_UTFSTRING);
+	/* XML_STRICT: unknown elements in a Body are refused, not skipped (soapsvc_ignore). */
+	srv.master = soap_new1(SOAP_IO_KEEPALIVE | SOAP_C_UTFSTRING | SOAP_XML_STRICT);
 	if (srv.master == NULL) {
 		log_warnx("cannot create the gSOAP context");
 		goto out;

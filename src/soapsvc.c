@@ -150,6 +150,9 @@ soapsvc_ignore(struct soap *soap, const char *tag)
 		else if (strcmp(local, "SessionID") == 0)
 			r->sid_hint = SOAPSVC_HINT_SESSIONID_NS;
 	}
+	/* With fignore set, gSOAP leaves strict mode's decision on Body content to us. */
+	if (soap->part != SOAP_IN_HEADER && (soap->mode & SOAP_XML_STRICT))
+		return SOAP_TAG_MISMATCH;
 	if (!soap->mustUnderstand)
 		return SOAP_OK;
 	for (i = 0; ns != NULL && i < sizeof(wsa) / sizeof(wsa[0]); i++) {

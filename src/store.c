@@ -223,7 +223,13 @@ migrate(struct store *st)
 	char	pragma[64];
 	int	v;
 
-	/* IMMEDIATE: two processes starting at once must not both apply a migration. */
+	/*
+	 * Up to date (the common case): no write lock, so opening a connection works while
+	 * another process writes. Else IMMEDIATE, so two processes starting at once do not both
+	 * migrate, and look again inside it.
+	 */
+	if (user_version(st, &v) == 0 && v == SCHEMA_VERSION)
+		return TSK_OK;
 	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return store_fail(st, "begin migration");
 	if (user_version(st, &v) != 0)

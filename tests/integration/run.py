@@ -94,9 +94,13 @@ class Result(unittest.TestResult):
         self.details.append((test, "skipped", reason))
 
     def addExpectedFailure(self, test, err):
+        # A known bug, marked @expectedFailure: it still fails as written down. Shown as
+        # "xfail" so that it is never mistaken for a fixed one; fixing it turns it into a FAIL
+        # (unexpected success) until the marker goes.
         super().addExpectedFailure(test, err)
         self.passed += 1
-        self._line("ok", test)
+        self.xfailed = getattr(self, "xfailed", 0) + 1
+        self._line("xfail", test)
 
     def addUnexpectedSuccess(self, test):
         super().addUnexpectedSuccess(test)
@@ -144,6 +148,9 @@ def main(argv):
         out.write("\n==== %s: %s\n%s" % (kind.upper(), test, text))
     out.write("\n(%.1fs)\n" % (time.monotonic() - t_start))
     failed = result.failed + load_failed
+    if getattr(result, "xfailed", 0):
+        out.write("(%d of the passed are known bugs marked expectedFailure: see the xfail lines)\n"
+                  % result.xfailed)
     out.write("%d passed, %d failed\n" % (result.passed, failed))
     out.flush()
     return 1 if failed else 0

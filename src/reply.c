@@ -136,6 +136,11 @@ reply_json_body(struct soap *soap, struct request *r, const char *data, size_t l
 
 	obj = json_loadb(data != NULL ? data : "", len, JSON_REJECT_DUPLICATES, &err);
 	if (obj == NULL) {
+		/* jansson quotes the input near the error, maybe half a UTF-8 character: ASCII only. */
+		for (char *p = err.text; *p != '\0'; p++) {
+			if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+				*p = '?';
+		}
 		snprintf(msg, sizeof(msg), "Malformed JSON body: %s (line %d, column %d)",
 		    err.text, err.line, err.column);
 		*rc = reply_error(soap, r, 400, "BAD_REQUEST", msg);

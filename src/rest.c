@@ -318,6 +318,12 @@ rest_serve(struct soap *soap)
 		return reply_error(soap, r, r->reject_status, r->reject_code, r->reject_msg);
 	}
 	if (soap->status == SOAP_POST || soap->status == SOAP_PUT || soap->status == SOAP_PATCH) {
+		/*
+		 * gSOAP calls the form hook (where hook_parse puts rest_too_large) for POST only,
+		 * and allocates Content-Length bytes before reading: check the limit here too.
+		 */
+		if (soap->length > r->cfg->max_body)
+			return rest_too_large(soap);
 		b.data = soap_http_get_body(soap, &b.len);
 		if (b.data == NULL || soap_end_recv(soap) != SOAP_OK) {
 			/* A chunked body has no length to check up front: gSOAP's cap stops it. */

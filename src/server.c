@@ -329,7 +329,7 @@ conn_serve(struct conn *c)
 			/* SOAP_STOP: the REST shim answered. Anything else was answered or died. */
 			int	served = soap->error >= SOAP_STOP;
 
-			if (served && c->req.status == 0) {
+			if (served && c->req.status == 0 && soap_valid_socket(soap->socket)) {
 				/*
 				 * gSOAP stopped without answering (it does for some non-XML
 				 * bodies): answer, and close rather than read the rest of the

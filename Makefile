@@ -120,3 +120,73 @@ test: test-deps $(BIN) $(UNIT_BIN)
 
 clean:
 	rm -rf build build-san tskey $(GEN)/*.c $(GEN)/*.h $(GEN)/*.nsmap
+
+# ---- fuzzing: tests/fuzz/ (libFuzzer harnesses, corpora, replay) ----------------------------------
+#   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="http json"]
+#       build every harness with clang, libFuzzer, ASan and UBSan into build-fuzz/ and run each for
+#       FUZZ_SECONDS on build-fuzz/corpus/<target> (a copy of tests/fuzz/corpus/<target>; what the
+#       run finds stays there). Findings land in build-fuzz/crashes/.
+#   make fuzz-replay [SANITIZE=1]
+#       build the harnesses without libFuzzer ($(CC), -DREPLAY, against this build's objects) into
+#       $(BUILD)/fuzz/ and run them once over the committed corpora.
+# The project's objects are rebuilt with clang in build-fuzz/, from the same pkg-config flags:
+# struct soap's layout depends on them. fuzz_http compiles src/server.c into itself, so server.o
+# is left out of the fuzz links (and not pulled from libtskey.a by the replay's).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_NAMES   := keyformat parsers json http
+FUZZ_TARGETS ?= $(FUZZ_NAMES)
+FUZZ_BUILD   := build-fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS   = $(CPPFLAGS) -O1 -g $(FUZZ_SAN) $(PKG_CFLAGS)
+FUZZ_OBJ     := $(filter-out $(FUZZ_BUILD)/server.o,$(SRC:src/%.c=$(FUZZ_BUILD)/%.o)) \
+                $(GEN_OBJ:$(BUILD)/%=$(FUZZ_BUILD)/%)
+FUZZ_BIN     := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
+FUZZ_REPLAY  := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
+FUZZ_HDR     := tests/fuzz/fuzz.h $(wildcard src/*.h) $(GEN_HDR)
+FUZZ_FLAGS   := -timeout=10 -print_final_stats=1
+
+.PHONY: fuzz fuzz-build fuzz-replay fuzz-clean
+.SECONDARY: $(FUZZ_OBJ)
+fuzz-build: $(FUZZ_BIN)
+
+$(FUZZ_BUILD)/%.o: src/%.c $(wildcard src/*.h) $(GEN_HDR)
+	@mkdir -p $(FUZZ_BUILD)
+	@echo "  CC      $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(WARN) -c -o $@ $<
+$(FUZZ_BUILD)/%.o: $(GEN)/%.c $(GEN_HDR)
+	@mkdir -p $(FUZZ_BUILD)
+	@echo "  CC      $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -w -c -o $@ $<
+
+# Only fuzz_http makes Login cheap by wrapping scrypt (see the file's top comment).
+$(FUZZ_BUILD)/fuzz_http $(BUILD)/fuzz/fuzz_http: FUZZ_LDWRAP := -Wl,--wrap=EVP_PBE_scrypt
+$(FUZZ_BUILD)/fuzz_http $(BUILD)/fuzz/fuzz_http: src/server.c
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ) $(FUZZ_HDR)
+	@echo "  CCLD    $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(WARN) -Itests/fuzz -o $@ $< $(FUZZ_OBJ) \
+	    $(LDLIBS) $(FUZZ_LDWRAP)
+
+fuzz: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+	@mkdir -p $(FUZZ_BUILD)/crashes
+	@for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(FUZZ_BUILD)/corpus/$$t && cp tests/fuzz/corpus/$$t/* $(FUZZ_BUILD)/corpus/$$t/ || exit 1; \
+	    dict=; [ -f tests/fuzz/fuzz_$$t.dict ] && dict=-dict=tests/fuzz/fuzz_$$t.dict; \
+	    echo "== fuzz_$$t: $(FUZZ_SECONDS) s on $(FUZZ_BUILD)/corpus/$$t"; \
+	    $(FUZZ_BUILD)/fuzz_$$t $(FUZZ_FLAGS) $$dict -max_total_time=$(FUZZ_SECONDS) \
+	        -artifact_prefix=$(FUZZ_BUILD)/crashes/$$t- $(FUZZ_BUILD)/corpus/$$t || exit 1; \
+	done
+
+# The replay binaries: the ordinary build's objects (so SANITIZE=1 gives sanitized replays).
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(GEN_OBJ) $(BUILD)/libtskey.a $(FUZZ_HDR)
+	@mkdir -p $(BUILD)/fuzz
+	@echo "  CCLD    $@"
+	@$(CC) $(CFLAGS_ALL) $(WARN) -DREPLAY -Itests/fuzz -o $@ $< $(GEN_OBJ) $(BUILD)/libtskey.a \
+	    $(LDLIBS) $(LDSAN) $(FUZZ_LDWRAP)
+
+fuzz-replay: $(FUZZ_REPLAY)
+	@for t in $(FUZZ_NAMES); do $(BUILD)/fuzz/fuzz_$$t tests/fuzz/corpus/$$t || exit 1; done
+
+fuzz-clean:
+	rm -rf $(FUZZ_BUILD) build/fuzz build-san/fuzz

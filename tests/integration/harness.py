@@ -360,6 +360,16 @@ class Server:
     def log_text(self):
         return self.log_bytes().decode("utf-8", "replace")
 
+    def wait_log(self, text, timeout=3.0):
+        """The log once it holds text (or after timeout): a request's line is written just after
+        its response is sent, so a test that reads the log at once can miss it."""
+        deadline = time.time() + timeout
+        log = self.log_text()
+        while text not in log and time.time() < deadline:
+            time.sleep(0.05)
+            log = self.log_text()
+        return log
+
     def db_files(self):
         """The database file and its -wal / -shm / -journal companions that exist now."""
         out = {}

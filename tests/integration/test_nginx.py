@@ -392,7 +392,8 @@ class NginxAuthRequestTest(unittest.TestCase):
         self.assertEqual(self.up.last()["path"], "/first")
         self.assertEqual(self.srv.account_credit("acme"), credit - 1)
         # The 429 carries the id of the very verify call that refused, as tskey logged it.
-        self.assertIn("id=%s " % body["requestId"], self.srv.log_text())
+        want = "id=%s " % body["requestId"]
+        self.assertIn(want, self.srv.wait_log(want))
         self.assertIn("auth request unexpected status: 429", self.nginx.logs())
 
     def test_credit_runs_out_403_no_credit(self):

@@ -47,7 +47,7 @@ class TrustedProxyTest(unittest.TestCase):
 
     def test_log_names_the_forwarded_client(self):
         self.code(self.srv, self.inside, "10.42.0.7")
-        self.assertIn("client=10.42.0.7 ", self.srv.log_text())
+        self.assertIn("client=10.42.0.7 ", self.srv.wait_log("client=10.42.0.7 "))
 
     def test_bad_trusted_proxy_option(self):
         cp = Server("badproxy").cli("serve", "--trusted-proxy", "not-an-ip", check=False)

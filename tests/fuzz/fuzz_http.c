@@ -28,6 +28,7 @@
  * N = 1024, r = 1, so that a Login costs well under a millisecond instead of tens. Hashes are
  * made and checked through the same wrapper, so Logins still succeed and fail as they should.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <sqlite3.h>
 
@@ -122,7 +123,8 @@ fuzz_recv(struct soap *soap, char *buf, size_t len)
 	size_t	end, n;
 
 	(void)soap;
-	if (fz.in_off + sizeof(SEGMENT) - 1 <= fz.in_len &&
+	/* Empty segments send nothing: only the end of the input reads as the client closing. */
+	while (fz.in_off + sizeof(SEGMENT) - 1 <= fz.in_len &&
 	    memcmp(fz.in + fz.in_off, SEGMENT, sizeof(SEGMENT) - 1) == 0)
 		fz.in_off += sizeof(SEGMENT) - 1;
 	end = segment_end(fz.in_off);
@@ -340,11 +342,47 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
 /* ---- one connection ----------------------------------------------------------------------- */
 
+/* This process's threads, from /proc (Linux). */
+static int
+threads(void)
+{
+	DIR		*d = opendir("/proc/self/task");
+	struct dirent	*e;
+	int		 n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/*
+ * conn_main's thread is detached, and it still frees the connection and runs its thread-local
+ * destructors (OpenSSL's) after conn_unlink: wait until it is gone, so that the next input, or
+ * the exit and its leak check, never overlaps it.
+ */
+static void
+connection_wait(int before)
+{
+	struct timespec	tick = { 0, 20 * 1000 };
+	int		i;
+
+	pthread_mutex_lock(&fz.srv.mu);
+	while (fz.srv.nconns > 0)
+		pthread_cond_wait(&fz.srv.drained, &fz.srv.mu);
+	pthread_mutex_unlock(&fz.srv.mu);
+	for (i = 0; i < 250000 && threads() > before; i++)
+		nanosleep(&tick, NULL);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct server	*srv = &fz.srv;
 	struct store	*st;
+	int		 before = threads();
 
 	fz.in = data;
 	fz.in_len = size;
@@ -360,10 +398,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	srv->master->socket = fz.sock[0];
 	snprintf(srv->master->host, sizeof(srv->master->host), "%s", "127.0.0.1");
 	conn_start(srv);
-	pthread_mutex_lock(&srv->mu);
-	while (srv->nconns > 0)
-		pthread_cond_wait(&srv->drained, &srv->mu);
-	pthread_mutex_unlock(&srv->mu);
+	connection_wait(before);
 
 	if (fz.show)
 		fprintf(stderr, "---- %zu of %zu input bytes read; %zu bytes sent\n%.*s\n----\n",

@@ -109,6 +109,12 @@ HTTP = {
     "admin-key-import": admin("POST", "accounts/other/keys/import",
                               '{"key":"legacy-0123456789","scopes":["credit:read"]}'),
     "admin-key-get": admin("GET", "keys/1"),
+    "admin-key-reactivate": admin("POST", "keys/4/reactivate", ""),
+    "admin-key-import-sha256": admin("POST", "accounts/fuzz/keys/import",
+                                     '{"sha256":"' + "ab" * 32 + '","name":"h",'
+                                     '"expiresAt":"2099-12-31T23:59:59.5-05:30"}'),
+    "admin-credit-set": admin("POST", "accounts/other/credit", '{"set":0}', key=KEY_TENANT),
+    "admin-users-list": admin("GET", "accounts/fuzz/users"),
     "admin-key-rotate": admin("POST", "keys/1/rotate", '{"grace":60}'),
     "admin-key-deactivate": admin("POST", "keys/2/deactivate", ""),
     "admin-key-delete": admin("DELETE", "keys/4"),

@@ -254,22 +254,26 @@ list_audit(const struct store_audit *a, void *arg)
  * into l->arr. 0, or -1 with a reply sent.
  */
 int
-rest_admin_list_start(struct rest_admin_ctx *c, struct rest_admin_list *l, int64_t *account_id)
+rest_admin_list_start(struct rest_admin_ctx *c, struct rest_admin_list *l, const char *name,
+    int64_t *account_id)
 {
 	struct store_account	a;
 	enum tsk_status		rc;
 
-	rc = admin_account_get(c->st, &c->who, c->name, &a);
-	if (rc != TSK_OK) {
-		c->rc = rest_admin_answer(c, rc, "", "");
-		return -1;
+	*account_id = c->who.account_id;
+	if (name != NULL) {
+		rc = admin_account_get(c->st, &c->who, name, &a);
+		if (rc != TSK_OK) {
+			c->rc = rest_admin_answer(c, rc, "", "");
+			return -1;
+		}
+		*account_id = a.id;
 	}
 	l->arr = json_array();
 	if (l->arr == NULL) {
 		c->rc = reply_json(c->soap, c->r, 500, NULL);
 		return -1;
 	}
-	*account_id = a.id;
 	return 0;
 }
 
@@ -426,7 +430,7 @@ r_users_list(struct rest_admin_ctx *c)
 	struct rest_admin_list	l = { NULL, c->who.now, 0 };
 	int64_t			account_id;
 
-	if (rest_admin_list_start(c, &l, &account_id) != 0)
+	if (rest_admin_list_start(c, &l, c->name, &account_id) != 0)
 		return c->rc;
 	return rest_admin_reply_list(c, store_user_list(c->st, account_id, list_user, &l),
 	    "users", &l);
@@ -554,26 +558,10 @@ static int
 query_start(struct rest_admin_ctx *c, struct audit_query *q, int report,
     struct rest_admin_list *l, int64_t *account_id)
 {
-	struct store_account	a;
-	enum tsk_status		rc;
-
-	*account_id = c->who.account_id;
 	if (audit_query_parse(c, q, report) != 0)
 		return -1;
-	if (q->account[0] != '\0') {
-		rc = admin_account_get(c->st, &c->who, q->account, &a);
-		if (rc != TSK_OK) {
-			c->rc = rest_admin_answer(c, rc, "", "");
-			return -1;
-		}
-		*account_id = a.id;
-	}
-	l->arr = json_array();
-	if (l->arr == NULL) {
-		c->rc = reply_json(c->soap, c->r, 500, NULL);
-		return -1;
-	}
-	return 0;
+	return rest_admin_list_start(c, l, q->account[0] != '\0' ? q->account : NULL,
+	    account_id);
 }
 
 /* Newest first. */

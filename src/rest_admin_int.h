@@ -82,11 +82,12 @@ int	rest_admin_get_bool(struct rest_admin_ctx *c, json_t *o, const char *field, 
 int	rest_admin_list_add(struct rest_admin_list *l, json_t *item);
 
 /*
- * Begin a list of what the account in the path (c->name) holds: its id into *account_id and a
- * new empty array into l->arr. 0, or -1 with a reply sent.
+ * Begin a list of what account name holds (NULL: the actor's own, or every account for a
+ * platform key): its id into *account_id and a new empty array into l->arr. 0, or -1 with a
+ * reply sent (another tenant's name gets 403).
  */
 int	rest_admin_list_start(struct rest_admin_ctx *c, struct rest_admin_list *l,
-	    int64_t *account_id);
+	    const char *name, int64_t *account_id);
 
 /* Reply {field: l->arr} (stolen) once a store walk has returned rc; returns the reply's rc. */
 int	rest_admin_reply_list(struct rest_admin_ctx *c, enum tsk_status rc, const char *field,

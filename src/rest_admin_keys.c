@@ -235,7 +235,7 @@ rest_admin_keys_list(struct rest_admin_ctx *c)
 	struct rest_admin_list	l = { NULL, c->who.now, 0 };
 	int64_t			account_id;
 
-	if (rest_admin_list_start(c, &l, &account_id) != 0)
+	if (rest_admin_list_start(c, &l, c->name, &account_id) != 0)
 		return c->rc;
 	return rest_admin_reply_list(c, store_key_list(c->st, account_id, list_key, &l), "keys",
 	    &l);

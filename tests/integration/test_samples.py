@@ -69,7 +69,7 @@ class SamplesTest(unittest.TestCase):
 
     def test_curl_lifecycle(self):
         cp = run("sh", os.path.join(SAMPLES, "curl", "lifecycle.sh"), self.srv.base,
-                 self.admin, "acme", "1")
+                 self.admin, "acme", "3")   # whole seconds: 1 s could end at once
         self.assertEqual(cp.returncode, 0, cp)
         out = cp.stdout
         self.assertIn("2. use it: POST /rest/credit -> 200", out)

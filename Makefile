@@ -3,6 +3,7 @@
 #   make run        build, then serve on 127.0.0.1:8080 with ./tskey.db (demo account on first start)
 #   make test       build, then unit tests (cmocka) and integration tests against the live server
 #   make test SANITIZE=1   the same, with AddressSanitizer and UndefinedBehaviorSanitizer
+#   make bench      load-test the live server with wrk against an nginx ceiling (tests/bench/)
 
 CC       ?= cc
 PKGS     := gsoapssl sqlite3 openssl libxml-2.0 jansson
@@ -45,7 +46,7 @@ GEN_OBJ  := $(BUILD)/soapC.o $(BUILD)/soapServer.o $(BUILD)/wsdl_blob.o $(BUILD)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test-deps run test clean
+.PHONY: all deps test-deps bench-deps run test bench clean
 all: deps $(BIN)
 
 deps:
@@ -117,6 +118,22 @@ run: all
 # One summary line at the end: "N passed, N failed".
 test: test-deps $(BIN) $(UNIT_BIN)
 	@TSKEY_BIN=$(CURDIR)/$(BIN) sh tests/run.sh $(UNIT_BIN)
+
+# ---- benchmark: tests/bench/ (README "Benchmark") ------------------------------------------------
+#   make bench [BENCH_SECONDS=4] [BENCH_KEYS="1000 1000000"] [BENCH_CONNS="64 1000"]
+# Never fails on a timing; fails only when the server or nginx does not start or nothing answers.
+DEB_BENCH := wrk nginx
+bench-deps: deps
+	@sh tests/lib/deb-install.sh $(DEB_BENCH)
+
+$(BUILD)/bench/seed: tests/bench/seed.c $(GEN_OBJ) $(BUILD)/libtskey.a $(wildcard src/*.h)
+	@mkdir -p $(BUILD)/bench
+	@echo "  CCLD    $@"
+	@$(CC) $(CFLAGS_ALL) $(WARN) -o $@ $< $(GEN_OBJ) $(BUILD)/libtskey.a $(LDLIBS) $(LDSAN)
+
+bench: bench-deps $(BIN) $(BUILD)/bench/seed
+	@TSKEY_BIN=$(CURDIR)/$(BIN) SEED_BIN=$(CURDIR)/$(BUILD)/bench/seed \
+	    /usr/bin/python3 tests/bench/bench.py
 
 clean:
 	rm -rf build build-san tskey $(GEN)/*.c $(GEN)/*.h $(GEN)/*.nsmap

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static enum log_level log_verbosity = LOG_LEVEL_INFO;
 
@@ -16,23 +17,44 @@ log_init(enum log_level level)
 	log_verbosity = level;
 }
 
+#define LINE_MAX_BYTES	4096	/* longer lines are cut, marked with "..." */
+
+/*
+ * Format the whole line first, then hand it to the kernel in one write: one system call per
+ * line (stderr is unbuffered, and piecewise fprintf cost four), and lines from workers cannot
+ * interleave. Worth it: this runs once per request.
+ */
 static void __attribute__((format(printf, 2, 0)))
 vlog(const char *tag, const char *fmt, va_list ap, const char *suffix)
 {
-	char		ts[32];
+	char		line[LINE_MAX_BYTES];
 	time_t		now = time(NULL);
 	struct tm	tm;
+	size_t		n, room = sizeof(line) - 1;	/* one byte kept for the newline */
+	int		k;
+	ssize_t		w;
 
 	gmtime_r(&now, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	/* One fprintf per line part under the stdio lock: lines from workers do not interleave. */
-	flockfile(stderr);
-	fprintf(stderr, "%s %s ", ts, tag);
-	vfprintf(stderr, fmt, ap);
-	if (suffix != NULL)
-		fprintf(stderr, ": %s", suffix);
-	fputc('\n', stderr);
-	funlockfile(stderr);
+	n = strftime(line, room, "%Y-%m-%dT%H:%M:%SZ ", &tm);
+	k = snprintf(line + n, room - n, "%s ", tag);
+	n = k < 0 ? n : n + (size_t)k < room ? n + (size_t)k : room;
+	k = vsnprintf(line + n, room - n, fmt, ap);
+	n = k < 0 ? n : n + (size_t)k < room ? n + (size_t)k : room;
+	if (suffix != NULL) {
+		k = snprintf(line + n, room - n, ": %s", suffix);
+		n = k < 0 ? n : n + (size_t)k < room ? n + (size_t)k : room;
+	}
+	if (n == room)
+		memcpy(line + room - 3, "...", 3);
+	line[n++] = '\n';
+	/* A short write goes on; a failing one gives up (bounded: each pass writes or ends). */
+	for (size_t off = 0, tries = 0; off < n && tries < 16; tries++) {
+		w = write(STDERR_FILENO, line + off, n - off);
+		if (w > 0)
+			off += (size_t)w;
+		else if (w == 0 || errno != EINTR)
+			break;
+	}
 }
 
 void

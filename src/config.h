@@ -29,7 +29,8 @@ struct config {
 	int	uniform_errors;	/* one 401 UNAUTHORIZED for every "who are you" refusal */
 	int	api_user_login;	/* may API users use the legacy Login? */
 	int64_t	password_max_age;	/* seconds a person's password lasts; 0 = for ever */
-	int	usage_flush_ms;	/* last-used times reach the store at least this often */
+	int	usage_flush_ms;	/* last-used times and spent credit reach the store this often */
+	int	batch_credit;	/* metered calls spend credit in memory, written by the flusher */
 	int	rate_max_keys;	/* keys with rate limits tracked in memory */
 	int64_t	op_cost[TSK_OP__COUNT];	/* credits per call, by operation */
 	int64_t	login_deprecation;	/* legacy Login deprecated since (unix time); 0 = not */

@@ -54,7 +54,7 @@ static const struct help {
 	    "                   [--max-conns N] [--max-body BYTES] [--timeout SECONDS]\n"
 	    "                   [--cost OPERATION=CREDITS]... [--uniform-errors]\n"
 	    "                   [--no-api-user-login] [--password-max-age DAYS]\n"
-	    "                   [--usage-flush-ms MS] [--login-deprecated DATE]\n"
+	    "                   [--usage-flush-ms MS] [--batch-credit] [--login-deprecated DATE]\n"
 	    "                   [--login-sunset DATE] [--trusted-proxy LIST]\n"
 	    "                   [--max-conns-per-client N] [--login-max-failures N]\n"
 	    "                   [--tls-cert PEM --tls-key PEM] [--allow-plain]\n"
@@ -78,8 +78,11 @@ static const struct help {
 	    "               (401 UNAUTHORIZED), so callers cannot probe which keys exist\n"
 	    "  --no-api-user-login  API users may not use the legacy Login\n"
 	    "  --password-max-age   a person's password expires after DAYS (API users' never)\n"
-	    "  --usage-flush-ms     last-used times and use counts reach the store this often\n"
-	    "               (1000)\n"
+	    "  --usage-flush-ms     last-used times and use counts (and with --batch-credit the\n"
+	    "               credit spent) reach the store this often (1000), and at stop\n"
+	    "  --batch-credit  metered calls spend credit in memory, written with the next\n"
+	    "               flush: no store write per call; a kill -9 loses the last flush\n"
+	    "               interval's spending, another process sees it only once written\n"
 	    "  --login-deprecated DATE  mark the legacy Login (SOAP and REST) deprecated since\n"
 	    "               DATE: its responses carry a Deprecation header (RFC 9745)\n"
 	    "  --login-sunset DATE      ... and a Sunset header (RFC 8594) naming when it goes\n"
@@ -239,6 +242,8 @@ cmd_serve(struct cli *c)
 			c->cfg.demo = 0;
 		} else if (strcmp(c->argv[i], "--uniform-errors") == 0) {
 			c->cfg.uniform_errors = 1;
+		} else if (strcmp(c->argv[i], "--batch-credit") == 0) {
+			c->cfg.batch_credit = 1;
 		} else if (strcmp(c->argv[i], "--no-api-user-login") == 0) {
 			c->cfg.api_user_login = 0;
 		} else if ((strcmp(c->argv[i], "--login-deprecated") == 0 ||

@@ -561,8 +561,9 @@ flush_usage(struct server *srv)
 }
 
 /*
- * Last-used times and use counts reach the store every usage_flush_ms (the staleness bound),
- * and once more when the server stops, after the connections are drained.
+ * Last-used times, use counts and metered calls' spent credit reach the store every
+ * usage_flush_ms (the staleness bound), and once more when the server stops, after the
+ * connections are drained.
  */
 static void *
 flusher_main(void *arg)
@@ -649,6 +650,7 @@ server_run(const struct config *cfg, struct storepool *pool, server_ready_fn rea
 	srv.policy.session_idle = cfg->session_idle;
 	srv.policy.touch_slack = cfg->touch_slack;
 	srv.policy.uniform_errors = cfg->uniform_errors;
+	srv.policy.batch_credit = cfg->batch_credit;
 	srv.login.idle = cfg->session_idle;
 	srv.login.api_user_login = cfg->api_user_login;
 	srv.login.password_max_age = cfg->password_max_age;

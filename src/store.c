@@ -33,6 +33,7 @@ static const char *const stmt_sql[Q__COUNT] = {
 	[Q_CREDIT_SET] = "UPDATE accounts SET credit = ?2 WHERE id = ?1",
 	[Q_CREDIT_ADD] = "UPDATE accounts SET credit = credit + ?2 WHERE id = ?1",
 	[Q_CREDIT_DEBIT] = "UPDATE accounts SET credit = credit - ?2 WHERE id = ?1 AND credit >= ?2",
+	[Q_CREDIT_SPEND] = "UPDATE accounts SET credit = max(0, credit - ?2) WHERE id = ?1",
 	[Q_ALLOWANCE_SET] = "UPDATE accounts SET monthly_allowance = ?2 WHERE id = ?1",
 	[Q_ALLOWANCE_REFILL] =
 	    "UPDATE accounts SET credit = max(credit, monthly_allowance), allowance_month = ?2"
@@ -450,6 +451,13 @@ store_credit_debit(struct store *st, int64_t account_id, int64_t cost)
 	/* One conditional UPDATE: two requests racing for the last credit cannot both win. */
 	rc = store_update3(st, Q_CREDIT_DEBIT, account_id, cost, 0, 2, 1, "credit debit");
 	return rc == TSK_NOT_FOUND ? TSK_ERR_CONFLICT : rc;
+}
+
+enum tsk_status
+store_credit_spend(struct store *st, int64_t account_id, int64_t spent)
+{
+	/* The account may have gone meanwhile: nothing to take from then. */
+	return store_update3(st, Q_CREDIT_SPEND, account_id, spent, 0, 2, 0, "credit spend");
 }
 
 enum tsk_status

@@ -121,6 +121,12 @@ enum tsk_status	store_credit_set(struct store *st, int64_t account_id, int64_t c
 enum tsk_status	store_credit_add(struct store *st, int64_t account_id, int64_t delta);
 /* Take cost from the balance if it holds that much: TSK_OK, else TSK_ERR_CONFLICT. Atomic. */
 enum tsk_status	store_credit_debit(struct store *st, int64_t account_id, int64_t cost);
+/*
+ * Write a batch of debits already granted in memory (usage.h): the balance falls by spent, but
+ * not below 0 (a balance lowered meanwhile by the CLI absorbs the difference). TSK_OK also when
+ * the account is gone.
+ */
+enum tsk_status	store_credit_spend(struct store *st, int64_t account_id, int64_t spent);
 enum tsk_status	store_allowance_set(struct store *st, int64_t account_id, int64_t allowance);
 /* Once per month: top the balance up to the monthly allowance. TSK_OK whether or not it did. */
 enum tsk_status	store_allowance_refill(struct store *st, int64_t account_id, const char *month);

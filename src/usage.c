@@ -35,6 +35,7 @@ struct use_map {
 struct usage {
 	pthread_mutex_t	mu;
 	struct use_map	map;
+	struct use_map	flying;		/* what a flush is writing now; read-only meanwhile */
 	int		warned;		/* a lost use was logged since the last flush */
 };
 
@@ -177,6 +178,48 @@ usage_note_on(struct usage *u, enum usage_subject subject, int64_t id, enum usag
 	return rc;
 }
 
+/* Credit of account_id spent in m. Called with u->mu held. */
+static int64_t
+spent_in(struct use_map *m, int64_t account_id)
+{
+	if (m->nslots == 0)
+		return 0;
+	return map_slot(m, account_id, USAGE_CREDIT)->count;
+}
+
+int
+usage_debit(struct usage *u, int64_t account_id, int64_t cost, int64_t balance, int64_t *left)
+{
+	struct use	d;
+	int64_t		spent;
+	int		rc = 0;
+
+	memset(&d, 0, sizeof(d));
+	d.key_id = account_id;
+	d.subject = USAGE_CREDIT;
+	d.count = cost;
+	pthread_mutex_lock(&u->mu);
+	spent = spent_in(&u->map, account_id) + spent_in(&u->flying, account_id);
+	if (balance - spent < cost)
+		rc = 1;
+	else if (map_add(u, &u->map, &d) != 0)
+		rc = -1;
+	pthread_mutex_unlock(&u->mu);
+	*left = balance - spent - (rc == 0 ? cost : 0);
+	return rc;
+}
+
+int64_t
+usage_spent(struct usage *u, int64_t account_id)
+{
+	int64_t	spent;
+
+	pthread_mutex_lock(&u->mu);
+	spent = spent_in(&u->map, account_id) + spent_in(&u->flying, account_id);
+	pthread_mutex_unlock(&u->mu);
+	return spent;
+}
+
 int
 usage_note(struct usage *u, int64_t key_id, int64_t now)
 {
@@ -198,6 +241,8 @@ write_all(struct store *st, void *arg)
 		if (x->subject == USAGE_KEY)
 			rc = store_key_usage(st, x->key_id, x->last, x->count, x->soap,
 			    x->last_soap);
+		else if (x->subject == USAGE_CREDIT)
+			rc = store_credit_spend(st, x->key_id, x->count);
 		else
 			rc = store_user_usage(st, x->key_id, x->count - x->soap, x->soap,
 			    x->last_soap);
@@ -237,21 +282,23 @@ usage_flush(struct usage *u, struct store *st)
 	struct use_map	taken;
 	enum tsk_status	rc = TSK_OK;
 
-	/* Swap the map out so noting goes on, into a fresh map, while the store writes. */
+	/*
+	 * Swap the map out so noting goes on, into a fresh map, while the store writes. Until the
+	 * write is done its credit still counts as spent ("flying"): no request may spend it twice.
+	 */
 	pthread_mutex_lock(&u->mu);
 	taken = u->map;
 	memset(&u->map, 0, sizeof(u->map));
+	u->flying = taken;
 	u->warned = 0;
 	pthread_mutex_unlock(&u->mu);
-	if (taken.n == 0)
-		goto out;
-	rc = store_transaction(st, write_all, &taken);
-	if (rc != TSK_OK) {
-		pthread_mutex_lock(&u->mu);
+	if (taken.n != 0)
+		rc = store_transaction(st, write_all, &taken);
+	pthread_mutex_lock(&u->mu);
+	memset(&u->flying, 0, sizeof(u->flying));
+	if (rc != TSK_OK)
 		merge_back(u, &taken);
-		pthread_mutex_unlock(&u->mu);
-	}
-out:
+	pthread_mutex_unlock(&u->mu);
 	free(taken.slots);
 	return rc;
 }

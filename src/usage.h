@@ -15,8 +15,11 @@
 
 struct usage;
 
-/* Who was used, and by which path: what the migration report counts. */
-enum usage_subject { USAGE_KEY = 0, USAGE_USER };
+/*
+ * Who was used, and by which path: what the migration report counts. USAGE_CREDIT is an
+ * account's credit spent by metered calls, granted here and written at the next flush.
+ */
+enum usage_subject { USAGE_KEY = 0, USAGE_USER, USAGE_CREDIT };
 enum usage_path {
 	USAGE_PATH_REST = 0,		/* REST, with a key or a Login session */
 	USAGE_PATH_SOAP_KEY,		/* SOAP with the key in SessionIDHeader */
@@ -42,8 +45,23 @@ int		 usage_note_on(struct usage *u, enum usage_subject subject, int64_t id,
 		    enum usage_path path, int64_t now);
 
 /*
- * Write every pending use to st (store_key_usage for each key, inside one store_transaction)
- * and forget them. On a store error the pending uses are kept for the next flush, merged with
+ * Metered calls without a store write. balance is the account's credit as the store holds it;
+ * credit spent in memory and not yet written (pending, or being flushed) counts against it.
+ * Returns 0 and takes cost when what is left covers it, 1 (no credit, nothing taken) when it
+ * does not, -1 when the ledger is full or out of memory (the caller debits the store itself).
+ * *left gets the balance as this call leaves it. Atomic against other debits of this process;
+ * another process debiting the same account sees these only once flushed.
+ */
+int		 usage_debit(struct usage *u, int64_t account_id, int64_t cost, int64_t balance,
+		    int64_t *left);
+
+/* Credit of account_id spent in memory and not yet in the store (pending or being flushed). */
+int64_t		 usage_spent(struct usage *u, int64_t account_id);
+
+/*
+ * Write every pending use to st (store_key_usage for each key, store_credit_spend for each
+ * account's spent credit, inside one store_transaction) and forget them. While the write runs,
+ * its credit still counts as spent for usage_debit and usage_spent. On a store error the pending uses are kept for the next flush, merged with
  * those noted meanwhile. Returns the store's status; TSK_OK without touching st when nothing is
  * pending. Safe to call while other threads note uses: the pending map is swapped out under the
  * mutex and written outside it. st is used only by the calling thread.

@@ -202,8 +202,22 @@ judge_policy(struct store *st, const struct validator_policy *pol,
 		if (p->credit < p->monthly_allowance)
 			p->credit = p->monthly_allowance;
 	}
-	if (req->cost <= 0)
+	/* p->credit is the stored balance; credit spent in memory and not yet written counts. */
+	if (req->cost <= 0) {
+		if (pol->usage != NULL && pol->batch_credit)
+			p->credit -= usage_spent(pol->usage, p->account_id);
 		return TSK_VERDICT_OK;
+	}
+	if (pol->usage != NULL && pol->batch_credit) {
+		switch (usage_debit(pol->usage, p->account_id, req->cost, p->credit, &p->credit)) {
+		case 0:
+			return TSK_VERDICT_OK;
+		case 1:
+			return TSK_VERDICT_NO_CREDIT;
+		default:
+			break;	/* the ledger is full: debit the store itself */
+		}
+	}
 	switch (store_credit_debit(st, p->account_id, req->cost)) {
 	case TSK_OK:
 		p->credit -= req->cost;	/* what remains, as far as this request knows */

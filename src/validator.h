@@ -8,6 +8,12 @@
  * Order of the checks, each refusing before the next costs anything: format (no store access
  * for a malformed tsk_ key), lookup, status, expiry, IP allowlist, scope, rate limit, credit.
  * A request refused for its address or scope uses no rate allowance and no credit.
+ *
+ * With batch_credit and a usage batcher (policy.usage), a metered call's debit is granted in
+ * memory against the stored balance less what this process has spent and not yet written
+ * (usage_debit), and reaches the store at the next flush: no store write on the request path,
+ * at the price of the spending of the last flush interval when the process dies (kill -9).
+ * Every balance a principal reports is net of unwritten spending.
  */
 #ifndef VALIDATOR_H
 #define VALIDATOR_H
@@ -27,6 +33,7 @@ struct validator_policy {
 	int		 uniform_errors;/* report every 401-class refusal as one UNAUTHORIZED */
 	struct ratelimit *rl;		/* per-key rate limits; NULL: not enforced */
 	struct usage	*usage;		/* batched last-used; NULL: written to the store at once */
+	int		 batch_credit;	/* spend credit through usage, not a store write per call */
 };
 
 struct validator_req {

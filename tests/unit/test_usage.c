@@ -2,7 +2,8 @@
 /*
  * Unit tests for src/usage.c against a real store in a fresh mkdtemp directory: uses noted in
  * memory reach last_used_at and use_count only at a flush, a failed flush keeps them, noting
- * goes on during a flush, and the pending map is bounded.
+ * goes on during a flush, and the pending map is bounded. Metered calls' credit is granted in
+ * memory against the stored balance and written at the flush.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -366,11 +367,85 @@ test_note_during_flush(void **state)
 	key_usage_is(s->fx.st, s->k2, T0 + NOTES - 1, 2 * NOTES);
 }
 
+static int64_t
+credit_of(struct store *st, const char *account)
+{
+	struct store_account	a;
+
+	assert_int_equal(store_account_by_name(st, account, &a), TSK_OK);
+	return a.credit;
+}
+
+/* Debits are granted against the stored balance less what is spent and not yet written. */
+static void
+test_debit_batched(void **state)
+{
+	struct ustate		*s = *state;
+	struct store_account	 a;
+	int64_t			 left = -1;
+
+	assert_int_equal(store_account_by_name(s->fx.st, "acme", &a), TSK_OK);
+	assert_int_equal(usage_debit(s->u, a.id, 30, 100, &left), 0);
+	assert_int_equal(left, 70);
+	assert_int_equal(usage_debit(s->u, a.id, 70, 100, &left), 0);
+	assert_int_equal(left, 0);
+	/* Nothing left: refused, nothing taken. */
+	assert_int_equal(usage_debit(s->u, a.id, 1, 100, &left), 1);
+	assert_int_equal(left, 0);
+	assert_int_equal(usage_spent(s->u, a.id), 100);
+	assert_int_equal(usage_spent(s->u, a.id + 1), 0);
+	/* No store write before the flush; the flush writes the sum once. */
+	assert_int_equal(credit_of(s->fx.st, "acme"), 100);
+	assert_int_equal(usage_flush(s->u, s->fx.st), TSK_OK);
+	assert_int_equal(credit_of(s->fx.st, "acme"), 0);
+	assert_int_equal(usage_spent(s->u, a.id), 0);
+	assert_int_equal(usage_pending(s->u), 0);
+}
+
+/* A balance lowered by another process meanwhile absorbs the spending, down to 0, not below. */
+static void
+test_debit_floor(void **state)
+{
+	struct ustate		*s = *state;
+	struct store_account	 a;
+	int64_t			 left = -1;
+
+	assert_int_equal(store_account_by_name(s->fx.st, "acme", &a), TSK_OK);
+	assert_int_equal(usage_debit(s->u, a.id, 50, 100, &left), 0);
+	sql_exec(s->fx.path, "UPDATE accounts SET credit = 20 WHERE name = 'acme'");
+	assert_int_equal(usage_flush(s->u, s->fx.st), TSK_OK);
+	assert_int_equal(credit_of(s->fx.st, "acme"), 0);
+}
+
+/* A failed flush keeps the spent credit: it still counts, and the next flush writes it. */
+static void
+test_debit_failed_flush(void **state)
+{
+	struct ustate		*s = *state;
+	struct store_account	 a;
+	int64_t			 left = -1;
+
+	assert_int_equal(store_account_by_name(s->fx.st, "acme", &a), TSK_OK);
+	assert_int_equal(usage_debit(s->u, a.id, 40, 100, &left), 0);
+	sql_exec(s->fx.path, "CREATE TRIGGER no_spend BEFORE UPDATE ON accounts"
+	    " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+	assert_int_not_equal(usage_flush(s->u, s->fx.st), TSK_OK);
+	assert_int_equal(credit_of(s->fx.st, "acme"), 100);
+	sql_exec(s->fx.path, "DROP TRIGGER no_spend");
+	assert_int_equal(usage_spent(s->u, a.id), 40);
+	assert_int_equal(usage_debit(s->u, a.id, 61, 100, &left), 1);
+	assert_int_equal(usage_flush(s->u, s->fx.st), TSK_OK);
+	assert_int_equal(credit_of(s->fx.st, "acme"), 60);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_new_free),
+		cmocka_unit_test_setup_teardown(test_debit_batched, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_debit_floor, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_debit_failed_flush, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flush_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_last_is_latest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flush_nothing, setup, teardown),

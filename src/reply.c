@@ -19,13 +19,30 @@ int
 reply_raw(struct soap *soap, struct request *r, int status, const char *ctype, const char *data,
     size_t len)
 {
+	soap_mode	omode;
+	int		rc;
+
 	r->status = status;
 	soap->http_content = ctype;
 	/* A HEAD answer has the headers and no body (RFC 9110 9.3.2). */
 	if (r->head)
 		len = 0;
-	if (soap_response(soap, SOAP_FILE + status) || soap_send_raw(soap, data, len) ||
-	    soap_end_send(soap))
+	/*
+	 * Head and body in one send(): soap_response would store the body and send the head on
+	 * its own (a second system call and TCP segment on every reply), so do what it does with
+	 * buffered output instead; a reply over gSOAP's 64 KiB buffer goes out in pieces.
+	 */
+	omode = soap->omode;
+	soap->omode = (omode & ~SOAP_IO) | SOAP_IO_BUFFER;
+	soap->status = SOAP_FILE + status;
+	rc = soap_begin_send(soap) != SOAP_OK;
+	if (!rc) {
+		soap->error = soap->fresponse(soap, SOAP_FILE + status, (ULONG64)len);
+		rc = soap->error != SOAP_OK || soap_send_raw(soap, data, len) ||
+		    soap_end_send(soap);
+	}
+	soap->omode = omode;
+	if (rc)
 		return soap_closesock(soap);
 	return SOAP_OK;
 }

@@ -10,7 +10,9 @@ start-up time, then for each connection count in BENCH_CONNS runs every scenario
 requests, in the same run, so that each figure has a ceiling measured next to it. Reports
 requests/s, p50 and p99 latency, the ratio to nginx, non-2xx answers and wrk's socket errors and
 timeouts (a request that got no answer is a failure, never a faster run), the server's peak RSS
-(VmHWM) before and after the Login scenario (scrypt), and start-up time.
+(VmHWM) after the key checks at each connection count and after the Login scenario (scrypt,
+run last), and start-up time. "rest-verify --batch-credit" runs against a second server on the
+same database with `serve --batch-credit` (metered calls without a store write each).
 
 Prints the table and writes it to BENCH_OUT (default tests/bench/RESULTS.md). Never fails on a
 timing: exits 1 only when something is broken (a server did not start, a check request got the
@@ -45,20 +47,22 @@ TSKEY = os.environ.get("TSKEY_BIN", "./tskey")
 SEED = os.environ.get("SEED_BIN", "build/bench/seed")
 PASSWORD = "bench-pw-" + os.urandom(8).hex()
 
-# name -> (lua mode, credential file, bad file, bad every, expected status, ceiling kind)
+# name -> (lua mode, credential file, bad file, bad every, expected status, ceiling kind, server)
+# server "default" is `serve` as shipped; "batch" is `serve --batch-credit` on the same database.
 SCENARIOS = [
-    ("rest-verify", "verify", "hot", None, 0, 200, "rest"),
-    ("rest-credit", "credit", "hot", None, 0, 200, "rest"),
-    ("soap-credit", "soap-credit", "hot", None, 0, 200, "soap"),
-    ("rest-garbage", "verify", "garbage", None, 0, 401, "rest"),
-    ("rest-revoked", "verify", "revoked", None, 0, 403, "rest"),
-    ("rest-mix-90-10", "verify", "hot", "unknown", 10, 200, "rest"),
-    ("soap-login", "soap-login", "login", None, 0, 200, "soap"),   # last: scrypt's memory
+    ("rest-verify", "verify", "hot", None, 0, 200, "rest", "default"),
+    ("rest-verify --batch-credit", "verify", "hot", None, 0, 200, "rest", "batch"),
+    ("rest-credit", "credit", "hot", None, 0, 200, "rest", "default"),
+    ("soap-credit", "soap-credit", "hot", None, 0, 200, "soap", "default"),
+    ("rest-garbage", "verify", "garbage", None, 0, 401, "rest", "default"),
+    ("rest-revoked", "verify", "revoked", None, 0, 403, "rest", "default"),
+    ("rest-mix-90-10", "verify", "hot", "unknown", 10, 200, "rest", "default"),
+    ("soap-login", "soap-login", "login", None, 0, 200, "soap", "default"),  # scrypt: run last
 ]
 CEILINGS = {"rest": ("verify", "hot"), "soap": ("soap-credit", "hot")}
 WANT = os.environ.get("BENCH_SCENARIOS", "").split()
 if WANT:
-    SCENARIOS = [s for s in SCENARIOS if s[0] in WANT]
+    SCENARIOS = [s for s in SCENARIOS if s[0].split()[0] in WANT or s[0] in WANT]
 
 
 class Broken(Exception):
@@ -158,12 +162,12 @@ def proc_status(pid, field):
     return 0
 
 
-def tskey_start(tmp, db, nkeys):
-    log = open(os.path.join(tmp, "tskey-%d.log" % nkeys), "w")
+def tskey_start(tmp, db, nkeys, extra=()):
+    log = open(os.path.join(tmp, "tskey-%d%s.log" % (nkeys, "".join(extra))), "w")
     t0 = time.monotonic()
     proc = subprocess.Popen([TSKEY, "--db", db, "serve", "--listen", "127.0.0.1:0", "--no-demo",
-                             "--max-conns", "4096", "--max-conns-per-client", "4096"],
-                            stdout=subprocess.PIPE, stderr=log, text=True)
+                             "--max-conns", "4096", "--max-conns-per-client", "4096"]
+                            + list(extra), stdout=subprocess.PIPE, stderr=log, text=True)
     port = None
     deadline = t0 + 120
     while port is None and time.monotonic() < deadline:
@@ -248,7 +252,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="tskey-bench-")
     os.chmod(tmp, 0o700)
     rows, notes, broken = [], [], None
-    nginx = tskey = None
+    nginx = tskey = batch = None
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     try:
         nginx, nport = nginx_start(tmp)
@@ -260,41 +264,52 @@ def main():
                          "%.0f ms; database %.0f MiB" % ("{:,}".format(nkeys), seed_s,
                                                          start_s * 1000,
                                                          os.path.getsize(db) / 2**20))
-            rss_before_login = 0
-            for conns in CONNS:
-                ceil = {}
-                for kind, (mode, cred) in CEILINGS.items():
-                    ceil[kind] = wrk(nport, conns, mode, files, cred, None, 0)
-                    ceil[kind]["status"] = 0
-                    line = fmt_row(nkeys, conns, "nginx-" + kind, ceil[kind], None, 200)
-                    rows.append(line)
-                    print(line, flush=True)
-                for name, mode, cred, bad, every, want, kind in SCENARIOS:
-                    if name == "soap-login":
-                        rss_before_login = max(rss_before_login,
-                                               proc_status(tskey.pid, "VmHWM"))
-                    r = wrk(port, conns, mode, files, cred, bad, every)
-                    if r["requests"] == 0 or r["requests"] == r["sockerr"]:
-                        broken = "%s at %d connections got no answer" % (name, conns)
-                    line = fmt_row(nkeys, conns, name, r, ceil[kind], want)
-                    rows.append(line)
-                    print(line, flush=True)
-                    if tskey.poll() is not None:
-                        raise Broken("tskey died during %s" % name)
-            if rss_before_login == 0:
-                rss_before_login = proc_status(tskey.pid, "VmHWM")
-            notes.append("%s keys: server peak RSS (VmHWM) %.1f MiB before the Login scenario, "
-                         "%.1f MiB after it; %d threads at the end" % (
-                             "{:,}".format(nkeys), rss_before_login / 1024,
-                             proc_status(tskey.pid, "VmHWM") / 1024,
-                             proc_status(tskey.pid, "Threads")))
+            servers = {"default": (tskey, port)}
+            if any(sc[7] == "batch" for sc in SCENARIOS):
+                batch, bport, _ = tskey_start(tmp, db, nkeys, ("--batch-credit",))
+                servers["batch"] = (batch, bport)
+            ceil = {}
+            # Login (scrypt, 16 MiB a call) last, after every other scenario at every count,
+            # so that the peak RSS figures before it are the key checks' own.
+            for phase in ("checks", "login"):
+                for conns in CONNS:
+                    if phase == "checks":
+                        ceil[conns] = {}
+                        for kind, (mode, cred) in CEILINGS.items():
+                            c = wrk(nport, conns, mode, files, cred, None, 0)
+                            c["status"] = 0
+                            ceil[conns][kind] = c
+                            line = fmt_row(nkeys, conns, "nginx-" + kind, c, None, 200)
+                            rows.append(line)
+                            print(line, flush=True)
+                    for name, mode, cred, bad, every, want, kind, srv in SCENARIOS:
+                        if (name == "soap-login") != (phase == "login"):
+                            continue
+                        proc, p = servers[srv]
+                        r = wrk(p, conns, mode, files, cred, bad, every)
+                        if r["requests"] == 0 or r["requests"] == r["sockerr"]:
+                            broken = "%s at %d connections got no answer" % (name, conns)
+                        line = fmt_row(nkeys, conns, name, r, ceil[conns][kind], want)
+                        rows.append(line)
+                        print(line, flush=True)
+                        if proc.poll() is not None:
+                            raise Broken("tskey died during %s" % name)
+                    if phase == "checks":
+                        notes.append("%s keys: server peak RSS (VmHWM) after the key-check "
+                                     "runs up to %d connections: %.1f MiB" % (
+                                         "{:,}".format(nkeys), conns,
+                                         proc_status(tskey.pid, "VmHWM") / 1024))
+            notes.append("%s keys: server peak RSS after the Login runs too: %.1f MiB" % (
+                "{:,}".format(nkeys), proc_status(tskey.pid, "VmHWM") / 1024))
             stop(tskey)
-            tskey = None
+            stop(batch)
+            tskey = batch = None
             os.unlink(db)
     except (Broken, OSError, subprocess.SubprocessError) as e:
         broken = str(e)
     finally:
         stop(tskey)
+        stop(batch)
         stop(nginx, signal.SIGQUIT)
         shutil.rmtree(tmp, ignore_errors=True)
     cmd = "make bench BENCH_SECONDS=%d BENCH_KEYS=\"%s\" BENCH_CONNS=\"%s\"" % (

@@ -31,6 +31,22 @@ endif
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+# make GSOAP_LEAN=1: gSOAP's runtime compiled in, without the id/href tables that
+# document/literal never uses and that every request clears and scans (tests/bench/PROFILE.md).
+# stdsoap2.c and dom.c come from Debian's gsoap source package (apt-get source, deb-src needed)
+# into $(BUILD)/gsoap-src, never into the repository. The flags change struct soap, so every
+# object gets them: a separate build directory, $(BUILD)-lean.
+GSOAP_OBJ :=
+ifdef GSOAP_LEAN
+BUILD      := $(BUILD)-lean
+BIN        := $(BUILD)/tskey
+GSOAP_DIR  := $(BUILD)/gsoap-src/gsoap-2.8.124/gsoap
+GSOAP_OBJ  := $(BUILD)/stdsoap2.o $(BUILD)/dom.o
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -DWITH_NOIDREF -DSOAP_PTRHASH=32 \
+             -DSOAP_IDHASH=19
+PKG_LIBS   = $(filter-out -lgsoapssl,$(shell pkg-config --libs $(PKGS) 2>/dev/null)) -lz
+endif
 CPPFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I$(GEN) -Isrc
 CFLAGS_ALL = $(CPPFLAGS) $(OPT) $(HARDEN) $(PKG_CFLAGS)
 LDLIBS     = $(PKG_LIBS) -lpthread
@@ -103,14 +119,22 @@ $(BUILD)/%.o: src/%.c $(wildcard src/*.h) $(GEN_HDR)
 $(BUILD)/libtskey.a: $(OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(BIN): $(BUILD)/main.o $(GEN_OBJ) $(BUILD)/libtskey.a
-	$(CC) $(OPT) $(LDSAN) -o $@ $(BUILD)/main.o $(GEN_OBJ) $(BUILD)/libtskey.a $(LDLIBS)
+$(BIN): $(BUILD)/main.o $(GEN_OBJ) $(BUILD)/libtskey.a $(GSOAP_OBJ)
+	$(CC) $(OPT) $(LDSAN) -o $@ $(BUILD)/main.o $(GEN_OBJ) $(BUILD)/libtskey.a $(GSOAP_OBJ) \
+	    $(LDLIBS)
+
+$(BUILD)/gsoap-src/gsoap-2.8.124/gsoap/stdsoap2.c $(BUILD)/gsoap-src/gsoap-2.8.124/gsoap/dom.c:
+	@mkdir -p $(BUILD)/gsoap-src
+	cd $(BUILD)/gsoap-src && apt-get source -q gsoap=$$(dpkg-query -W -f='$${Version}' libgsoap-dev)
+$(BUILD)/stdsoap2.o $(BUILD)/dom.o: $(BUILD)/%.o: $(BUILD)/gsoap-src/gsoap-2.8.124/gsoap/%.c
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS_ALL) -w -c -o $@ $<
 
 # libgsoap calls back into the generated serializers: link them whole, not from the archive.
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/fixture.h $(GEN_OBJ) $(BUILD)/libtskey.a $(wildcard src/*.h)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/fixture.h $(GEN_OBJ) $(BUILD)/libtskey.a $(GSOAP_OBJ) $(wildcard src/*.h)
 	@mkdir -p $(BUILD)/tests
 	@echo "  CCLD    $@"
-	@$(CC) $(CFLAGS_ALL) $(WARN) -Wno-missing-prototypes -o $@ $< $(GEN_OBJ) $(BUILD)/libtskey.a $(LDLIBS) $(LDSAN) -lcmocka
+	@$(CC) $(CFLAGS_ALL) $(WARN) -Wno-missing-prototypes -o $@ $< $(GEN_OBJ) $(BUILD)/libtskey.a $(GSOAP_OBJ) $(LDLIBS) $(LDSAN) -lcmocka
 
 run: all
 	./$(BIN) --db $(DB) serve --listen $(LISTEN)
@@ -126,17 +150,18 @@ DEB_BENCH := wrk nginx
 bench-deps: deps
 	@sh tests/lib/deb-install.sh $(DEB_BENCH)
 
-$(BUILD)/bench/seed: tests/bench/seed.c $(GEN_OBJ) $(BUILD)/libtskey.a $(wildcard src/*.h)
+$(BUILD)/bench/seed: tests/bench/seed.c $(GEN_OBJ) $(BUILD)/libtskey.a $(GSOAP_OBJ) $(wildcard src/*.h)
 	@mkdir -p $(BUILD)/bench
 	@echo "  CCLD    $@"
-	@$(CC) $(CFLAGS_ALL) $(WARN) -o $@ $< $(GEN_OBJ) $(BUILD)/libtskey.a $(LDLIBS) $(LDSAN)
+	@$(CC) $(CFLAGS_ALL) $(WARN) -o $@ $< $(GEN_OBJ) $(BUILD)/libtskey.a $(GSOAP_OBJ) $(LDLIBS) $(LDSAN)
 
 bench: bench-deps $(BIN) $(BUILD)/bench/seed
 	@TSKEY_BIN=$(CURDIR)/$(BIN) SEED_BIN=$(CURDIR)/$(BUILD)/bench/seed \
+	    BENCH_BUILD="$(if $(GSOAP_LEAN),GSOAP_LEAN=1 )$(if $(SANITIZE),SANITIZE=1)" \
 	    /usr/bin/python3 tests/bench/bench.py
 
 clean:
-	rm -rf build build-san tskey $(GEN)/*.c $(GEN)/*.h $(GEN)/*.nsmap
+	rm -rf build build-san build-lean build-san-lean tskey $(GEN)/*.c $(GEN)/*.h $(GEN)/*.nsmap
 
 # ---- fuzzing: tests/fuzz/ (libFuzzer harnesses, corpora, replay) ----------------------------------
 #   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="http json"]

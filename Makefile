@@ -144,7 +144,8 @@ test: test-deps $(BIN) $(UNIT_BIN)
 	@TSKEY_BIN=$(CURDIR)/$(BIN) sh tests/run.sh $(UNIT_BIN)
 
 # ---- benchmark: tests/bench/ (README "Benchmark") ------------------------------------------------
-#   make bench [BENCH_SECONDS=4] [BENCH_KEYS="1000 1000000"] [BENCH_CONNS="64 1000"]
+#   make bench [GSOAP_LEAN=1] [BENCH_SECONDS=4] [BENCH_KEYS="1000 1000000"] [BENCH_CONNS="64 1000"]
+#              [BENCH_OUT=tests/bench/RESULTS.md]
 # Never fails on a timing; fails only when the server or nginx does not start or nothing answers.
 DEB_BENCH := wrk nginx
 bench-deps: deps

@@ -254,6 +254,7 @@ def main():
     rows, notes, broken = [], [], None
     nginx = tskey = batch = None
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    load_start = os.getloadavg()[0]
     try:
         nginx, nport = nginx_start(tmp)
         for nkeys in KEYS:
@@ -312,13 +313,18 @@ def main():
         stop(batch)
         stop(nginx, signal.SIGQUIT)
         shutil.rmtree(tmp, ignore_errors=True)
-    cmd = "make bench BENCH_SECONDS=%d BENCH_KEYS=\"%s\" BENCH_CONNS=\"%s\"" % (
-        SECONDS, " ".join(map(str, KEYS)), " ".join(map(str, CONNS)))
+    build = os.environ.get("BENCH_BUILD", "").strip()
+    cmd = "make bench %sBENCH_SECONDS=%d BENCH_KEYS=\"%s\" BENCH_CONNS=\"%s\"" % (
+        build + " " if build else "", SECONDS, " ".join(map(str, KEYS)),
+        " ".join(map(str, CONNS)))
     text = ["# tskey benchmark", "",
             "`%s` (wrk -t%d, keep-alive, %d s a run, %d distinct valid keys in the load), "
             "%s, on %d cores; nginx is a fixed 200 on loopback measured in the same run "
             "with the same requests (REST rows against `nginx-rest`, SOAP rows against "
-            "`nginx-soap`)." % (cmd, THREADS, SECONDS, HOT, started, os.cpu_count()), "",
+            "`nginx-soap`). Load average (1 min) %.1f at the start, %.1f at the end (other work "
+            "on the machine competes with tskey, nginx and wrk)." % (
+                cmd, THREADS, SECONDS, HOT, started, os.cpu_count(), load_start,
+                os.getloadavg()[0]), "",
             HEADER] + rows + [""] + ["- " + n for n in notes]
     if broken:
         text += ["", "BROKEN: " + broken]

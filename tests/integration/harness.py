@@ -458,8 +458,9 @@ def curl(method, url, headers=(), body=None, timeout=HTTP_TIMEOUT, tmpdir=None):
         _curl_seq[0] += 1
         n = _curl_seq[0]
     tmpdir = tmpdir or tempfile.gettempdir()
-    bfile = os.path.join(tmpdir, "curl-%d.body" % n)
-    hfile = os.path.join(tmpdir, "curl-%d.hdr" % n)
+    # The pid too: other test runs on the machine share /tmp and count from 1 as well.
+    bfile = os.path.join(tmpdir, "curl-%d-%d.body" % (os.getpid(), n))
+    hfile = os.path.join(tmpdir, "curl-%d-%d.hdr" % (os.getpid(), n))
     cmd = [CURL, "-s", "-o", bfile, "-D", hfile, "-w", "%{http_code}",
            "--max-time", str(timeout), "--connect-timeout", "5", "-X", method,
            "-H", "Expect:"]

@@ -134,7 +134,7 @@ clean:
 # is left out of the fuzz links (and not pulled from libtskey.a by the replay's).
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_NAMES   := keyformat parsers json http
+FUZZ_NAMES   := keyformat parsers json http framing
 FUZZ_TARGETS ?= $(FUZZ_NAMES)
 FUZZ_BUILD   := build-fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

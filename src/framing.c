@@ -183,8 +183,10 @@ head_scan(struct framing *f)
 		if (b == '\n' && !f->line1_done) {
 			f->line1_done = 1;
 			if (!request_line_ok((unsigned char *)f->buf + f->line1_start,
-			    f->scan - f->line1_start))
+			    f->scan - f->line1_start)) {
 				f->bad_line = 1;
+				return;		/* not a request: its end does not matter */
+			}
 		}
 		if (b == '\n')
 			f->head_state = f->head_state >= 2 ? 4 : 2;

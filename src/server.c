@@ -269,6 +269,10 @@ hook_parse(struct soap *soap)
 	 */
 	if (soap->status == SOAP_PATCH && strncmp(soap->path, "H /", 3) == 0)
 		memmove(soap->path, soap->path + 2, strlen(soap->path + 2) + 1);
+	/* Every answer names the request, gSOAP's own errors (405, 400) too. */
+	c->req.extra_hdr[0] = '\0';
+	snprintf(line, sizeof(line), "X-Request-Id: %s", c->req.id);
+	request_add_header(&c->req, soap, line);
 	if (err != SOAP_OK)
 		return err;
 	/* A declared body over the limit is refused before a byte of it is read, on any path. */
@@ -285,9 +289,6 @@ hook_parse(struct soap *soap)
 		soap->fform = rest_serve;
 	if (soap->status == SOAP_POST && soap->fform == NULL)
 		guard_envelope(soap, c);
-	c->req.extra_hdr[0] = '\0';
-	snprintf(line, sizeof(line), "X-Request-Id: %s", c->req.id);
-	request_add_header(&c->req, soap, line);
 	return SOAP_OK;
 }
 

@@ -118,6 +118,17 @@ run: all
 test: test-deps $(BIN) $(UNIT_BIN)
 	@TSKEY_BIN=$(CURDIR)/$(BIN) sh tests/run.sh $(UNIT_BIN)
 
+# The server under valgrind (memcheck) for a short integration run: any memory error or a
+# definite/indirect leak makes it exit 99, which the harness's stop() reports as a failure.
+VALGRIND_TESTS ?= test_rest test_soap test_parity test_http test_lifecycle.LifecycleTest
+VALGRIND       := valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
+                  --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --num-callers=30
+.PHONY: test-valgrind
+test-valgrind: test-deps $(BIN)
+	@sh tests/lib/deb-install.sh valgrind
+	@TSKEY_BIN=$(CURDIR)/$(BIN) TSKEY_SERVE_WRAP="$(VALGRIND)" \
+	    /usr/bin/python3 tests/integration/run.py $(VALGRIND_TESTS)
+
 clean:
 	rm -rf build build-san tskey $(GEN)/*.c $(GEN)/*.h $(GEN)/*.nsmap
 

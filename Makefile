@@ -129,6 +129,11 @@ test-valgrind: test-deps $(BIN)
 	@TSKEY_BIN=$(CURDIR)/$(BIN) TSKEY_SERVE_WRAP="$(VALGRIND)" \
 	    /usr/bin/python3 tests/integration/run.py $(VALGRIND_TESTS)
 
+# Timing side channels, measured and reported (never a pass/fail): see tests/bench/timing.py.
+.PHONY: bench-timing
+bench-timing: all
+	@/usr/bin/python3 tests/bench/timing.py --bin ./$(BIN)
+
 clean:
 	rm -rf build build-san tskey $(GEN)/*.c $(GEN)/*.h $(GEN)/*.nsmap
 

@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -732,6 +733,20 @@ signal_main(void *arg)
 	return NULL;
 }
 
+/*
+ * A serving process holds keys, session keys and passwords in memory while it checks them: a
+ * core dump would write them to disk. None is written (soft and hard limit 0, so a crash
+ * handler cannot raise it again).
+ */
+static void
+no_core_dumps(void)
+{
+	struct rlimit	rl = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &rl) != 0)
+		log_warn("setrlimit RLIMIT_CORE");
+}
+
 int
 server_run(const struct config *cfg, struct storepool *pool, server_ready_fn ready, void *arg)
 {
@@ -740,6 +755,7 @@ server_run(const struct config *cfg, struct storepool *pool, server_ready_fn rea
 	sigset_t	 set;
 	int		 rc = -1, flushing = 0;
 
+	no_core_dumps();
 	memset(&srv, 0, sizeof(srv));
 	srv.cfg = cfg;
 	srv.pool = pool;

@@ -27,6 +27,9 @@ static const struct console_file {
 	const unsigned char	*data;
 	const size_t		*size;
 } files[] = {
+	/* The page names its files by absolute paths, so it works without the slash too. */
+	{ "/console", "text/html; charset=utf-8", tsk_console_index_html,
+	    &tsk_console_index_html_size },
 	{ CONSOLE_PREFIX, "text/html; charset=utf-8", tsk_console_index_html,
 	    &tsk_console_index_html_size },
 	{ CONSOLE_PREFIX "console.css", "text/css; charset=utf-8", tsk_console_console_css,
@@ -49,30 +52,29 @@ static const char security_headers[] =
 
 /* Put security_headers after the request's own extra headers, in gSOAP memory (per request). */
 static int
-set_headers(struct soap *soap, struct request *r, const char *more)
+set_headers(struct soap *soap, struct request *r)
 {
-	size_t	n = strlen(r->extra_hdr) + sizeof(security_headers) + strlen(more) + 8;
+	size_t	n = strlen(r->extra_hdr) + sizeof(security_headers) + 4;
 	char	*h = soap_malloc(soap, n);
 
 	if (h == NULL)
 		return -1;
-	snprintf(h, n, "%s%s%s%s%s", r->extra_hdr, r->extra_hdr[0] != '\0' ? "\r\n" : "",
-	    security_headers, more[0] != '\0' ? "\r\n" : "", more);
+	snprintf(h, n, "%s%s%s", r->extra_hdr, r->extra_hdr[0] != '\0' ? "\r\n" : "",
+	    security_headers);
 	soap->http_extra_header = h;
 	return 0;
 }
 
 static int
-send_file(struct soap *soap, struct request *r, int status, const char *type, const char *data,
-    size_t len, const char *more)
+send_file(struct soap *soap, struct request *r, const struct console_file *f)
 {
 	const char	*xfo = soap->x_frame_options;
 	int		 rc;
 
-	if (set_headers(soap, r, more) != 0)
+	if (set_headers(soap, r) != 0)
 		return reply_json(soap, r, 500, NULL);
 	soap->x_frame_options = "DENY";		/* for browsers older than frame-ancestors */
-	rc = reply_raw(soap, r, status, type, data, len);
+	rc = reply_raw(soap, r, 200, f->type, (const char *)f->data, *f->size);
 	soap->x_frame_options = xfo;		/* the connection's other responses keep gSOAP's */
 	return rc;
 }
@@ -80,17 +82,11 @@ send_file(struct soap *soap, struct request *r, int status, const char *type, co
 int
 console_serve(struct soap *soap, struct request *r)
 {
-	static const char	moved[] = "The keys console is at " CONSOLE_PREFIX "\n";
-	size_t			i;
+	size_t	i;
 
-	/* "/console" without its slash: relative URLs in the page need the directory form. */
-	if (rest_path_is(soap->path, "/console"))
-		return send_file(soap, r, 308, "text/plain; charset=utf-8", moved,
-		    sizeof(moved) - 1, "Location: " CONSOLE_PREFIX);
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		if (rest_path_is(soap->path, files[i].path))
-			return send_file(soap, r, 200, files[i].type,
-			    (const char *)files[i].data, *files[i].size, "");
+			return send_file(soap, r, &files[i]);
 	}
 	return reply_error(soap, r, 404, "NOT_FOUND", "No such resource");
 }

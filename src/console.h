@@ -18,9 +18,9 @@ struct soap;
 			"base-uri 'none'; form-action 'none'"
 
 /*
- * Answer a GET for soap->path: a console file (matched without case, query ignored) with its
- * Content-Type and the security and cache headers, "/console" with a redirect to
- * CONSOLE_PREFIX, anything else 404. Returns as rest_serve.
+ * Answer a GET for soap->path: a console file (matched without case, query ignored; "/console"
+ * is the page too) with its Content-Type and the security and cache headers, anything else
+ * 404. Returns as rest_serve.
  */
 int	console_serve(struct soap *soap, struct request *r);
 

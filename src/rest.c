@@ -52,9 +52,9 @@ static const struct route {
 	{ REST_SOAP_PATH, SOAP_GET, r_wsdl },	/* POST goes to the SOAP dispatcher */
 	{ "/openapi.json", SOAP_GET, r_openapi },
 	{ "/console", SOAP_GET, r_console },
-	{ CONSOLE_PREFIX, SOAP_GET, r_console },
-	{ CONSOLE_PREFIX "console.css", SOAP_GET, r_console },
-	{ CONSOLE_PREFIX "console.js", SOAP_GET, r_console },
+	{ "/console/", SOAP_GET, r_console },
+	{ "/console/console.css", SOAP_GET, r_console },
+	{ "/console/console.js", SOAP_GET, r_console },
 };
 
 static const char *

@@ -342,9 +342,9 @@
     const mode = $('credit-mode').value;
     try {
       const a = await api('POST', '/accounts/' + enc(current) + '/credit', { [mode]: n });
-      say('The credit of ' + a.name + ' is now ' + a.credit + '.');
       $('credit-form').reset();
       await loadAccounts();
+      say('The credit of ' + a.name + ' is now ' + a.credit + '.');
     } catch (err) {
       fail(err);
     }

@@ -273,7 +273,7 @@ class ConsoleBrowserTest(unittest.TestCase):
         cls.work = make_temp_dir("tskey-it-console-")
         os.chmod(cls.work, 0o700)
         cls.npm_dir = make_temp_dir("tskey-it-console-npm-")
-        for f in ("package.json", "package-lock.json", "console.spec.js"):
+        for f in ("package.json", "package-lock.json", "console.spec.js", "cors.spec.js"):
             shutil.copy(os.path.join(SPEC_DIR, f), cls.npm_dir)
         npm = shutil.which("npm") or "/usr/bin/npm"
         env = dict(os.environ, NO_UPDATE_NOTIFIER="1", npm_config_fund="false",
@@ -283,6 +283,9 @@ class ConsoleBrowserTest(unittest.TestCase):
                             timeout=NPM_TIMEOUT, env=env)
         if cp.returncode != 0:
             raise AssertionError("npm ci in tests/console failed:\n%s%s" % (cp.stdout, cp.stderr))
+        # Another server: its pages are another origin, which the first lets call its admin API.
+        cls.other = Server("console-other")
+        cls.other.start()
         cls.srv = s = Server("console-browser")
         s.account_create("ops")
         cls.admin_key = s.cli("key", "create", "ops", "--scopes", "keys:admin", "--platform",
@@ -290,13 +293,37 @@ class ConsoleBrowserTest(unittest.TestCase):
         s.account_create("acme", credit=100)
         cls.legacy_key = s.key_create("acme", name="legacy-soap-client")
         s.user_create("acme", "acme-sync", "sync password 1", api=True)
-        s.start()
+        s.start("--admin-origin", "http://127.0.0.1:%d" % cls.other.port)
         resp, res = s.soap("CreditRemaining", session_id=cls.legacy_key)
         assert res.credit == 100, (resp, res)
 
     @classmethod
     def tearDownClass(cls):
         cls.srv.stop()
+        cls.other.stop()
+
+    def test_cross_origin_pages(self):
+        """In Chromium, a page of the configured origin may call the admin API (its preflight
+        passes, it reads the answer); a page of any other origin may not, nor change anything."""
+        allowed = "http://127.0.0.1:%d/openapi.json" % self.other.port
+        foreign = "http://localhost:%d/openapi.json" % self.other.port
+        env = dict(os.environ, TSKEY_API=self.srv.base, TSKEY_ADMIN_KEY=self.admin_key,
+                   TSKEY_PAGES=allowed + " " + foreign)
+        cp = subprocess.run([shutil.which("node") or "/usr/bin/node", "cors.spec.js"],
+                            cwd=self.npm_dir, env=env, capture_output=True, text=True,
+                            timeout=NODE_TIMEOUT)
+        self.assertNotIn(self.admin_key, cp.stdout + cp.stderr)
+        self.assertEqual(cp.returncode, 0, cp.stderr[-3000:])
+        got = json.loads(cp.stdout.strip().splitlines()[-1])
+        self.assertEqual(got[allowed], {"get": 200, "post": 201})
+        self.assertEqual(got[foreign], {"get": "blocked", "post": "blocked"})
+        names = [a["name"] for a in self.srv.rest("GET", "/admin/v1/accounts",
+                                                  key=self.admin_key).json()["accounts"]]
+        self.assertIn("via-127.0.0.1", names)
+        self.assertNotIn("via-localhost", names)
+        # The foreign page's preflight reached the server and was refused there.
+        log = self.srv.wait_log("method=OPTIONS route=/admin/v1/ status=403")
+        self.assertIn("method=OPTIONS route=/admin/v1/ status=403", log)
 
     def read_key(self, name):
         with open(os.path.join(self.work, name)) as f:

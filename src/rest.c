@@ -371,6 +371,7 @@ rest_too_large(struct soap *soap)
 {
 	struct request	*r = soap->user;
 
+	(void)request_origin(soap);	/* no "Access-Control-Allow-Origin: *" here either */
 	r->route = "body";
 	soap->keep_alive = 0;
 	return reply_error(soap, r, 413, "TOO_LARGE",

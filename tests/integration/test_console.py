@@ -112,7 +112,8 @@ class AdminOriginTest(unittest.TestCase):
         s.account_create("ops")
         cls.key = s.cli("key", "create", "ops", "--scopes", "keys:admin",
                         "--platform").stdout.splitlines()[0]
-        s.start("--admin-origin", CONFIGURED, "--admin-origin", "http://localhost:1")
+        s.start("--admin-origin", CONFIGURED, "--admin-origin", "http://localhost:1",
+                "--max-body", "4096")
 
     @classmethod
     def tearDownClass(cls):
@@ -200,6 +201,12 @@ class AdminOriginTest(unittest.TestCase):
                 self.assertLess(r.status, 500, r)
                 self.assertNotIn("access-control-allow-origin", r.headers)
                 self.assertNotIn("access-control-allow-credentials", r.headers)
+        for path in ("/rest/credit", "/admin/v1/accounts"):       # refused before routing
+            with self.subTest(path=path, too_large=True):
+                r = self.srv.rest("POST", path, key=key, body="x" * 8192,
+                                  headers=["Origin: http://evil.example"])
+                self.assertEqual(r.status, 413, r)
+                self.assertNotIn("access-control-allow-origin", r.headers)
 
     def test_origin_is_per_request_on_a_connection(self):
         """gSOAP keeps the last Origin on a keep-alive connection; the policy must not."""

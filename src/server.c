@@ -67,6 +67,8 @@ struct conn {
 	struct soap	*soap;
 	struct framing	*fr;		/* where each request ends in the byte stream */
 	int		 seen;		/* a request line arrived: log this request */
+	int		 fault_kept;	/* a fault is going out on a connection that stays open */
+	int		 timed;		/* the request's first byte has arrived (req.start) */
 	int		 method;	/* gSOAP's code for the request method */
 	struct conn	*prev, *next;
 };
@@ -123,6 +125,11 @@ hook_recv(struct soap *soap, char *buf, size_t len)
 	struct conn	*c = conn_of(soap);
 	size_t		 n = framing_recv(c->fr, buf, len, conn_read, c);
 
+	/* A request's time starts with its first byte, not with the wait for it (keep-alive). */
+	if (n > 0 && !c->timed) {
+		clock_gettime(CLOCK_MONOTONIC, &c->req.start);
+		c->timed = 1;
+	}
 	if (n == 0 && framing_eof(c->fr))
 		c->req.eof = 1;
 	else if (n == 0 && !c->seen && (framing_bad_request_line(c->fr) ||
@@ -344,6 +351,8 @@ hook_posthdr(struct soap *soap, const char *key, const char *val)
 			c->req.status = atoi(sp + 1);
 	} else if (val != NULL && strcasecmp(key, "Server") == 0) {
 		val = "tskey";
+	} else if (c->fault_kept && val != NULL && strcasecmp(key, "Connection") == 0) {
+		val = "keep-alive";	/* see send_fault */
 	}
 	return c->srv->fposthdr(soap, key, val);
 }
@@ -368,6 +377,7 @@ request_begin(struct conn *c)
 	r->store = NULL;
 	c->seen = 0;
 	c->method = 0;
+	c->timed = 0;
 	/*
 	 * What is left of the last request goes; what came after it stays in the framing. gSOAP's
 	 * buffer holds nothing of the next request (the framing never gave it any), and the last
@@ -407,6 +417,42 @@ request_end(struct conn *c)
 	soap_dealloc(soap, NULL);
 }
 
+static int
+close_later(struct soap *soap)
+{
+	(void)soap;
+	return SOAP_OK;
+}
+
+/*
+ * Send the fault of a call that was refused (a bad key, a wrong SOAPAction). gSOAP closes the
+ * connection after every fault, so a client whose key was revoked would reconnect for each
+ * call; ASMX keeps the connection, and so do we: the framing has the whole request, so nothing
+ * of it can be read as the next one. Other errors (a broken envelope, a connection that went)
+ * still close. 1 when the connection stays open.
+ */
+static int
+send_fault(struct conn *c)
+{
+	struct soap	*soap = c->soap;
+	int		(*fclose)(struct soap *) = soap->fclose;
+	int		 keep = soap->keep_alive;
+
+	if (soap->error != SOAP_FAULT || keep == 0 || c->req.eof) {
+		soap_send_fault(soap);
+		return 0;
+	}
+	c->fault_kept = 1;		/* hook_posthdr says keep-alive, not close */
+	soap->fclose = close_later;	/* soap_send_fault ends in soap_closesock */
+	soap_send_fault(soap);
+	soap->fclose = fclose;
+	c->fault_kept = 0;
+	if (!soap_valid_socket(soap->socket) || c->req.status == 0)
+		return 0;
+	soap->keep_alive = keep;
+	return 1;
+}
+
 /* gSOAP's soap_serve loop, with our request bracket around each request. */
 static void
 conn_serve(struct conn *c)
@@ -441,9 +487,12 @@ conn_serve(struct conn *c)
 			continue;
 		}
 		if (soap_serve_request(soap) != SOAP_OK && soap->error < SOAP_STOP) {
-			soap_send_fault(soap);
+			int	kept = send_fault(c);
+
 			request_end(c);
-			break;
+			if (!kept)
+				break;
+			continue;
 		}
 		request_end(c);
 	} while (soap->keep_alive);

@@ -347,7 +347,8 @@ hook_posthdr(struct soap *soap, const char *key, const char *val)
 	if (val == NULL && strncmp(key, "HTTP/", 5) == 0) {
 		const char	*sp = strchr(key, ' ');
 
-		if (sp != NULL)
+		/* "100 Continue" goes out before the answer: it is not the answer */
+		if (sp != NULL && atoi(sp + 1) >= 200)
 			c->req.status = atoi(sp + 1);
 	} else if (val != NULL && strcasecmp(key, "Server") == 0) {
 		val = "tskey";

@@ -15,7 +15,7 @@ LISTEN   ?= 127.0.0.1:8080
 # Debian packages: what the build needs, and what the tests drive the server with.
 DEB_BUILD := gcc make pkg-config gsoap libgsoap-dev libsqlite3-dev libssl-dev libxml2-dev libjansson-dev
 DEB_TEST  := libcmocka-dev curl python3 python3-zeep python3-jsonschema python3-lxml libxml2-utils \
-             php-cli php-soap nginx openssl
+             php-cli php-soap nginx openssl chromium
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
 HARDEN   := -fstack-protector-strong
@@ -55,10 +55,13 @@ LDLIBS     = $(PKG_LIBS) -lpthread
 GEN_SRC  := $(GEN)/soapC.c $(GEN)/soapServer.c
 GEN_HDR  := $(GEN)/soapH.h $(GEN)/soapStub.h $(GEN)/TrackServiceSoap.nsmap
 WSDL_C   := $(GEN)/wsdl_blob.c
+CONSOLE_C := $(GEN)/console_blob.c
+CONSOLE_FILES := src/console/index.html src/console/console.css src/console/console.js
 
 SRC      := $(filter-out src/main.c,$(wildcard src/*.c))
 OBJ      := $(SRC:src/%.c=$(BUILD)/%.o)
-GEN_OBJ  := $(BUILD)/soapC.o $(BUILD)/soapServer.o $(BUILD)/wsdl_blob.o $(BUILD)/nsmap.o
+GEN_OBJ  := $(BUILD)/soapC.o $(BUILD)/soapServer.o $(BUILD)/wsdl_blob.o $(BUILD)/console_blob.o \
+            $(BUILD)/nsmap.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -93,6 +96,19 @@ $(WSDL_C): wsdl/TrackService.wsdl wsdl/openapi.json
 	  echo '0x00 };'; \
 	  echo 'const size_t tsk_openapi_size = sizeof(tsk_openapi_data) - 1;'; } > $@
 
+# The keys console (src/console/) is compiled in too: tsk_console_<file name>[] and _size.
+$(CONSOLE_C): $(CONSOLE_FILES)
+	@mkdir -p $(GEN)
+	{ echo '/* generated from src/console/ by the Makefile */'; \
+	  echo '#include <stddef.h>'; \
+	  for f in $(CONSOLE_FILES); do \
+	    v=tsk_console_$$(basename $$f | tr '.-' '__'); \
+	    echo "const unsigned char $${v}[] = {"; \
+	    od -An -v -tx1 $$f | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	    echo '0x00 };'; \
+	    echo "const size_t $${v}_size = sizeof($${v}) - 1;"; \
+	  done; } > $@
+
 # The namespace table, defined once; libgsoap refers to it by name.
 $(GEN)/nsmap.c: $(GEN_HDR)
 	printf '#include "soapH.h"\n#include "TrackServiceSoap.nsmap"\n' > $@
@@ -108,6 +124,9 @@ $(BUILD)/soapServer.o: $(GEN)/soapServer.c $(GEN_HDR)
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS_ALL) -w -c -o $@ $<
 $(BUILD)/wsdl_blob.o: $(WSDL_C)
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS_ALL) -w -c -o $@ $<
+$(BUILD)/console_blob.o: $(CONSOLE_C)
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS_ALL) -w -c -o $@ $<
 
@@ -161,6 +180,22 @@ bench: bench-deps $(BIN) $(BUILD)/bench/seed
 	    BENCH_BUILD="$(if $(GSOAP_LEAN),GSOAP_LEAN=1 )$(if $(SANITIZE),SANITIZE=1)" \
 	    /usr/bin/python3 tests/bench/bench.py
 
+# The server under valgrind (memcheck) for a short integration run: any memory error or a
+# definite/indirect leak makes it exit 99, which the harness's stop() reports as a failure.
+VALGRIND_TESTS ?= test_rest test_soap test_parity test_http test_lifecycle.LifecycleTest
+VALGRIND       := valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
+                  --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --num-callers=30
+.PHONY: test-valgrind
+test-valgrind: test-deps $(BIN)
+	@sh tests/lib/deb-install.sh valgrind
+	@TSKEY_BIN=$(CURDIR)/$(BIN) TSKEY_SERVE_WRAP="$(VALGRIND)" \
+	    /usr/bin/python3 tests/integration/run.py $(VALGRIND_TESTS)
+
+# Timing side channels, measured and reported (never a pass/fail): see tests/bench/timing.py.
+.PHONY: bench-timing
+bench-timing: all
+	@/usr/bin/python3 tests/bench/timing.py --bin ./$(BIN)
+
 clean:
 	rm -rf build build-san build-lean build-san-lean tskey $(GEN)/*.c $(GEN)/*.h $(GEN)/*.nsmap
 
@@ -177,7 +212,7 @@ clean:
 # is left out of the fuzz links (and not pulled from libtskey.a by the replay's).
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_NAMES   := keyformat parsers json http
+FUZZ_NAMES   := keyformat parsers json http framing
 FUZZ_TARGETS ?= $(FUZZ_NAMES)
 FUZZ_BUILD   := build-fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

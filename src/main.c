@@ -16,6 +16,7 @@
 #include "config.h"
 #include "ipallow.h"
 #include "log.h"
+#include "origin.h"
 #include "password.h"
 #include "server.h"
 #include "store.h"
@@ -58,9 +59,10 @@ static const struct help {
 	    "                   [--login-sunset DATE] [--trusted-proxy LIST]\n"
 	    "                   [--max-conns-per-client N] [--login-max-failures N]\n"
 	    "                   [--tls-cert PEM --tls-key PEM] [--allow-plain]\n"
+	    "                   [--admin-origin URL]...\n"
 	    "  Serve SOAP (POST /TrackService.asmx, WSDL at /TrackService.asmx?WSDL), REST\n"
 	    "  (/rest/credit, /rest/login, /rest/logout, /rest/me, /rest/verify) and the admin\n"
-	    "  API (/admin/v1/) on one port.\n"
+	    "  API (/admin/v1/) and the keys console (/console/) on one port.\n"
 	    "  --listen     address to listen on (default 127.0.0.1:8080; port 0 picks one)\n"
 	    "  --no-demo    do not create the demo account on first start\n"
 	    "  --session-idle  Login sessions end after this many idle seconds (14400)\n"
@@ -92,6 +94,9 @@ static const struct help {
 	    "               otherwise: keys would cross the network in the clear)\n"
 	    "  --trusted-proxy LIST  peers (addresses, CIDR blocks) whose X-Forwarded-For names\n"
 	    "               the client, for IP allowlists and the log (e.g. 127.0.0.1 for nginx)\n"
+	    "  --admin-origin URL  a web origin (scheme://host[:port]) besides the server's own\n"
+	    "               whose pages may call the admin API (CORS); repeatable. Requests with\n"
+	    "               any other Origin get 403 ORIGIN_NOT_ALLOWED\n"
 	    "  Stops cleanly on SIGTERM or SIGINT.\n" },
 	{ "account", "usage: tskey account create NAME [--credit N] [--allowance N]\n"
 	    "       tskey account list\n"
@@ -270,6 +275,11 @@ cmd_serve(struct cli *c)
 				    "CIDR blocks, comma-separated", "serve ");
 			snprintf(c->cfg.trusted_proxies, sizeof(c->cfg.trusted_proxies), "%s",
 			    c->argv[i]);
+		} else if (strcmp(c->argv[i], "--admin-origin") == 0 && i + 1 < c->argc) {
+			if (origin_list_add(c->cfg.admin_origins, sizeof(c->cfg.admin_origins),
+			    c->argv[++i]) != 0)
+				return cli_usage_error("serve: --admin-origin takes an origin such as "
+				    "https://admin.example.com (no path), at most a few", "serve ");
 		} else if (strcmp(c->argv[i], "--cost") == 0 && i + 1 < c->argc) {
 			if (config_cost_parse(&c->cfg, c->argv[++i]) != 0)
 				return cli_usage_error("serve: --cost takes OPERATION=CREDITS "

@@ -105,6 +105,9 @@ struct store_audit {
 enum tsk_status	store_open(const char *path, struct store **out);
 void		store_close(struct store *st);	/* NULL is fine */
 
+/* 1 when sqlite could only open the database for reading (a read-only file or disk). */
+int		store_readonly(struct store *st);
+
 /* Run fn inside one IMMEDIATE transaction: committed when it returns TSK_OK, else rolled back. */
 enum tsk_status	store_transaction(struct store *st, enum tsk_status (*fn)(struct store *, void *),
 		    void *arg);

@@ -3,7 +3,8 @@
  * The listener: one gSOAP context bound to the address, a thread per open connection (capped),
  * keep-alive with idle timeouts, the per-request hooks that reset state, capture the credential
  * headers and route non-SOAP requests to the REST shim, one log line per request, and a clean
- * stop on SIGTERM / SIGINT. Knows nothing about keys: that is the validator's.
+ * stop on SIGTERM / SIGINT; SIGHUP reloads the settings (live.h) without closing a connection.
+ * Knows nothing about keys: that is the validator's.
  */
 #include "server.h"
 
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "ipallow.h"
+#include "live.h"
 #include "log.h"
 #include "ratelimit.h"
 #include "throttle.h"
@@ -43,6 +45,9 @@ struct server {
 	struct storepool	*pool;
 	struct validator_policy	 policy;
 	struct login_policy	 login;
+	struct live		*live;		/* the settings now (SIGHUP); NULL: cfg, policy, login */
+	server_reload_fn	 reload;
+	void			*reload_arg;
 	pthread_t		 flusher;	/* writes batched key usage to the store */
 	struct soap		*master;
 	int			 port;		/* the port bound (cfg may say 0) */
@@ -64,6 +69,7 @@ struct conn {
 	struct soap	*soap;
 	int		 seen;		/* a request line arrived: log this request */
 	int		 method;	/* gSOAP's code for the request method */
+	const struct live_settings *snap;	/* the settings this request holds */
 	struct conn	*prev, *next;
 };
 
@@ -187,7 +193,7 @@ hook_parse(struct soap *soap)
 		err = check_framing(soap, &c->req);
 	c->method = soap->status;	/* soap->status is reused for the response */
 	c->req.head = soap->status == SOAP_HEAD;
-	forwarded_client(&c->req, c->srv->cfg->trusted_proxies);
+	forwarded_client(&c->req, c->req.cfg->trusted_proxies);
 	/*
 	 * gSOAP 2.8.124 skips 4 bytes of "PATCH " when it cuts the path out of the request line,
 	 * leaving "H /path": put the path where it belongs.
@@ -278,6 +284,13 @@ request_begin(struct conn *c)
 	r->verdict = TSK_VERDICT_ERROR;
 	r->key_id = r->account_id = r->retry_after = 0;
 	r->store = NULL;
+	if (c->srv->live != NULL) {
+		/* One whole snapshot for the whole request, even if SIGHUP swaps it meanwhile. */
+		c->snap = live_acquire(c->srv->live);
+		r->cfg = &c->snap->cfg;
+		r->policy = &c->snap->policy;
+		r->login = &c->snap->login;
+	}
 	c->seen = 0;
 	c->method = 0;
 	if (secret_request_id(r->id) != 0)
@@ -310,6 +323,13 @@ request_end(struct conn *c)
 	/* gSOAP's keep-alive loop keeps request memory until the connection ends: free it now. */
 	soap_free_temp(soap);
 	soap_dealloc(soap, NULL);
+	if (c->snap != NULL) {
+		r->cfg = c->srv->cfg;
+		r->policy = &c->srv->policy;
+		r->login = &c->srv->login;
+		live_release(c->srv->live, c->snap);
+		c->snap = NULL;
+	}
 }
 
 /* gSOAP's soap_serve loop, with our request bracket around each request. */
@@ -438,16 +458,20 @@ conn_start(struct server *srv)
 	struct conn	*c;
 	pthread_attr_t	 attr;
 	pthread_t	 tid;
-	int		 full;
+	int		 full, busy, max_conns;
+	const struct live_settings *ls = srv->live != NULL ? live_acquire(srv->live) : NULL;
+	const struct config *cfg = ls != NULL ? &ls->cfg : srv->cfg;
 
 	pthread_mutex_lock(&srv->mu);
-	full = srv->nconns >= srv->cfg->max_conns;
-	if (!full && from_client(srv, master->host) >= srv->cfg->max_conns_per_client) {
-		pthread_mutex_unlock(&srv->mu);
+	max_conns = cfg->max_conns;
+	full = srv->nconns >= max_conns;
+	busy = !full && from_client(srv, master->host) >= cfg->max_conns_per_client;
+	pthread_mutex_unlock(&srv->mu);
+	live_release(srv->live, ls);
+	if (busy) {
 		refuse_busy(master);
 		return;
 	}
-	pthread_mutex_unlock(&srv->mu);
 	c = full ? NULL : calloc(1, sizeof(*c));
 	if (c != NULL)
 		c->soap = soap_copy(master);
@@ -456,7 +480,7 @@ conn_start(struct server *srv)
 			log_warn("conn_start");
 		else
 			log_warnx("connection from %s refused: %d connections open", master->host,
-			    srv->cfg->max_conns);
+			    max_conns);
 		free(c);
 		soap_force_closesock(master);
 		return;
@@ -572,9 +596,13 @@ flusher_main(void *arg)
 	int		 waited = 0;
 
 	while (!atomic_load(&srv->stopping)) {
+		const struct live_settings *ls = srv->live != NULL ? live_acquire(srv->live) : NULL;
+		int	every = ls != NULL ? ls->cfg.usage_flush_ms : srv->cfg->usage_flush_ms;
+
+		live_release(srv->live, ls);
 		nanosleep(&tick, NULL);
 		waited += 50;
-		if (waited >= srv->cfg->usage_flush_ms) {
+		if (waited >= every) {
 			flush_usage(srv);
 			waited = 0;
 		}
@@ -619,6 +647,39 @@ bound_port(SOAP_SOCKET s, int fallback)
 	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
+/*
+ * SIGHUP: the caller's reload function builds the new settings (file, environment, flags);
+ * what needs a restart is kept as it runs, the rest is published for the next request.
+ */
+static void
+reload(struct server *srv)
+{
+	const struct live_settings	*ls;
+	struct config			*next;
+	int				 n;
+
+	if (srv->reload == NULL || srv->live == NULL)
+		return;
+	next = malloc(sizeof(*next));
+	if (next == NULL) {
+		log_warn("reload");
+		return;
+	}
+	if (srv->reload(next, srv->reload_arg) != 0) {
+		log_warnx("reload: the configuration has errors; keeping the running settings");
+		free(next);
+		return;
+	}
+	ls = live_acquire(srv->live);
+	n = config_reload_merge(next, &ls->cfg);
+	live_release(srv->live, ls);
+	if (live_publish(srv->live, next) == 0) {
+		log_init((enum log_level)next->log_level);
+		log_info("reload: done; %d setting%s changed", n, n == 1 ? "" : "s");
+	}
+	free(next);
+}
+
 static void *
 signal_main(void *arg)
 {
@@ -629,14 +690,19 @@ signal_main(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
-	if (sigwait(&set, &sig) == 0)
-		log_info("signal %d: stopping", sig);
+	sigaddset(&set, SIGHUP);
+	while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
+		log_info("signal %d: reloading", sig);
+		reload(srv);
+	}
+	log_info("signal %d: stopping", sig);
 	atomic_store(&srv->stopping, 1);
 	return NULL;
 }
 
 int
-server_run(const struct config *cfg, struct storepool *pool, server_ready_fn ready, void *arg)
+server_run(const struct config *cfg, struct storepool *pool, server_ready_fn ready,
+    server_reload_fn reload_fn, void *arg)
 {
 	struct server	 srv;
 	pthread_t	 sigthr;
@@ -661,12 +727,23 @@ server_run(const struct config *cfg, struct storepool *pool, server_ready_fn rea
 	srv.policy.usage = usage_new();
 	if (srv.policy.rl == NULL || srv.policy.usage == NULL)
 		goto out;
+	{
+		struct live_settings	first = { .cfg = *cfg, .policy = srv.policy,
+					    .login = srv.login };
+
+		srv.live = live_new(&first);
+		if (srv.live == NULL)
+			goto out;
+	}
+	srv.reload = reload_fn;
+	srv.reload_arg = arg;
 	pthread_mutex_init(&srv.mu, NULL);
 	pthread_cond_init(&srv.drained, NULL);
 	/* Signals go to one thread that sets the stop flag; workers never see them. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	/* XML_STRICT: unknown elements in a Body are refused, not skipped (soapsvc_ignore). */
 	srv.master = soap_new1(SOAP_IO_KEEPALIVE | SOAP_C_UTFSTRING | SOAP_XML_STRICT);
@@ -711,6 +788,7 @@ out:
 	ratelimit_free(srv.policy.rl);
 	throttle_free(srv.login.throttle);
 	usage_free(srv.policy.usage);
+	live_free(srv.live);
 	if (srv.master != NULL) {
 		soap_destroy(srv.master);
 		soap_end(srv.master);

@@ -213,8 +213,8 @@ config_show(const struct config *cfg, FILE *out)
 		fprintf(out, "# file: %s\n", cfg->config_path);
 	for (i = 0; i < config_nsettings; i++) {
 		config_value_format(cfg, &config_settings[i], val, sizeof(val));
-		fprintf(out, "%s = %s  # %s\n", config_settings[i].name, val,
-		    source_names[cfg->source[i] < 4 ? cfg->source[i] : 0]);
+		fprintf(out, "%s =%s%s  # %s\n", config_settings[i].name, val[0] != '\0' ? " " : "",
+		    val, source_names[cfg->source[i] < 4 ? cfg->source[i] : 0]);
 	}
 }
 
@@ -252,9 +252,10 @@ config_sample(FILE *out)
 		config_value_format(&def, s, val, sizeof(val));
 		env_name(s, env, sizeof(env));
 		flags_of(s, flags, sizeof(flags));
-		fprintf(out, "\n# %s\n# %s; env %s%s%s; %s\n#%s = %s\n", s->help, s->arg, env,
+		fprintf(out, "\n# %s\n# %s; env %s%s%s; %s\n#%s =%s%s\n", s->help, s->arg, env,
 		    flags[0] != '\0' ? "; flag " : "", flags,
-		    s->reload ? "SIGHUP reloads" : "restart", s->name, val);
+		    s->reload ? "SIGHUP reloads" : "restart", s->name, val[0] != '\0' ? " " : "",
+		    val);
 	}
 }
 

@@ -178,6 +178,21 @@ forwarded_client(struct request *r, const char *trusted)
 	}
 }
 
+/*
+ * The settings of this request: the snapshot current when its head arrived (not when the
+ * connection began waiting for it), held whole until request_end even if SIGHUP swaps it.
+ */
+static void
+request_settings(struct conn *c)
+{
+	if (c->srv->live == NULL || c->snap != NULL)
+		return;
+	c->snap = live_acquire(c->srv->live);
+	c->req.cfg = &c->snap->cfg;
+	c->req.policy = &c->snap->policy;
+	c->req.login = &c->snap->login;
+}
+
 /* After the request line and headers: route, and name the request in the response. */
 static int
 hook_parse(struct soap *soap)
@@ -185,6 +200,8 @@ hook_parse(struct soap *soap)
 	struct conn	*c = conn_of(soap);
 	char		 line[64];
 	int		 err;
+
+	request_settings(c);
 
 	err = c->srv->fparse(soap);
 	c->seen = 1;
@@ -284,13 +301,6 @@ request_begin(struct conn *c)
 	r->verdict = TSK_VERDICT_ERROR;
 	r->key_id = r->account_id = r->retry_after = 0;
 	r->store = NULL;
-	if (c->srv->live != NULL) {
-		/* One whole snapshot for the whole request, even if SIGHUP swaps it meanwhile. */
-		c->snap = live_acquire(c->srv->live);
-		r->cfg = &c->snap->cfg;
-		r->policy = &c->snap->policy;
-		r->login = &c->snap->login;
-	}
 	c->seen = 0;
 	c->method = 0;
 	if (secret_request_id(r->id) != 0)

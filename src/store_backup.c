@@ -42,8 +42,11 @@ copy_all(sqlite3_backup *b)
 
 	for (;;) {
 		rc = sqlite3_backup_step(b, pages);
-		if (rc == SQLITE_DONE)
+		if (rc == SQLITE_DONE) {
+			log_debug("store: backup: %d steps, %d restarts by writers", steps + 1,
+			    restarts);
 			return rc;
+		}
 		if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
 			return rc;
 		if (++steps > BACKUP_MAX_STEPS || time(NULL) > until)

@@ -194,8 +194,8 @@ int
 config_validate(const struct config *cfg, FILE *errs)
 {
 	if ((cfg->tls_cert[0] == '\0') != (cfg->tls_key[0] == '\0')) {
-		fprintf(errs, "%s%stls_cert and tls_key go together: set both or neither\n",
-		    cfg->config_path, cfg->config_path[0] != '\0' ? ": " : "");
+		fprintf(errs, "%s%stls_cert and tls_key (--tls-cert, --tls-key) go together: set "
+		    "both or neither\n", cfg->config_path, cfg->config_path[0] != '\0' ? ": " : "");
 		return 1;
 	}
 	return 0;

@@ -259,29 +259,70 @@ config_sample(FILE *out)
 	}
 }
 
+/* Is there a flag that takes s's value (not a switch)? */
+static int
+has_value_flag(const struct config_setting *s)
+{
+	size_t	k;
+
+	for (k = 0; k < config_nflags; k++) {
+		if (config_flags[k].sets == NULL && strcmp(config_flags[k].setting, s->name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* "  LEFT   text..." with text wrapped to 79 columns under itself. */
+static void
+help_line(FILE *out, const char *left, const char *text)
+{
+	const char	*p = text, *sp;
+	int		 col = fprintf(out, "  %-28s ", left), n;
+
+	if (col > 31) {
+		fprintf(out, "\n%31s", "");
+		col = 31;
+	}
+	while (*p != '\0') {
+		sp = strchr(p, ' ');
+		n = sp != NULL ? (int)(sp - p) : (int)strlen(p);
+		if (col > 31 && col + 1 + n > 79) {
+			fprintf(out, "\n%31s", "");
+			col = 31;
+		}
+		col += fprintf(out, "%s%.*s", col > 31 ? " " : "", n, p);
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+	fputc('\n', out);
+}
+
 void
 config_flag_help(FILE *out, int global)
 {
 	const struct config_setting	*s;
+	const struct config_flag	*fl;
 	struct config			 def;
-	char				 val[1100], left[64];
+	char				 val[1100], left[64], text[1400];
 	size_t				 k;
 
 	config_defaults(&def);
 	for (k = 0; k < config_nflags; k++) {
-		if (config_flags[k].global != global)
+		fl = &config_flags[k];
+		if (fl->global != global)
 			continue;
-		s = config_setting_find(config_flags[k].setting, strlen(config_flags[k].setting));
-		snprintf(left, sizeof(left), "%s%s%s", config_flags[k].flag,
-		    config_flags[k].sets != NULL ? "" : " ",
-		    config_flags[k].sets != NULL ? "" : s->arg);
-		if (config_flags[k].sets != NULL) {
-			fprintf(out, "  %-28s %s = %s\n", left, s->name, config_flags[k].sets);
-			continue;
-		}
+		s = config_setting_find(fl->setting, strlen(fl->setting));
+		snprintf(left, sizeof(left), "%s%s%s", fl->flag, fl->sets != NULL ? "" : " ",
+		    fl->sets != NULL ? "" : s->arg);
 		config_value_format(&def, s, val, sizeof(val));
-		fprintf(out, "  %-28s %s (%s%s)\n", left, s->help, val[0] != '\0' ? "default " :
-		    "default none", val);
+		if (fl->sets != NULL)	/* the help once, where no other flag gives it */
+			snprintf(text, sizeof(text), "%s = %s%s%s", s->name, fl->sets,
+			    has_value_flag(s) ? "" : ": ", has_value_flag(s) ? "" : s->help);
+		else
+			snprintf(text, sizeof(text), "%s (default %s)", s->help,
+			    val[0] != '\0' ? val : "none");
+		help_line(out, left, text);
 	}
 }
 

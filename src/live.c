@@ -38,7 +38,9 @@ live_new(const struct live_settings *first)
 	struct live	*lv;
 
 	lv = calloc(1, sizeof(*lv));
-	if (lv == NULL || (lv->cur = calloc(1, sizeof(*lv->cur))) == NULL) {
+	if (lv != NULL)
+		lv->cur = calloc(1, sizeof(*lv->cur));
+	if (lv == NULL || lv->cur == NULL) {
 		log_warn("live_new");
 		free(lv);
 		return NULL;

@@ -14,13 +14,11 @@
 #include "admin.h"
 #include "cli.h"
 #include "config.h"
-#include "ipallow.h"
 #include "log.h"
 #include "password.h"
 #include "server.h"
 #include "store.h"
 #include "storepool.h"
-#include "tstime.h"
 
 static const char usage_main[] =
     "usage: tskey [--config FILE] [--db FILE] [--max-keys N] [-v | -q] COMMAND ...\n"

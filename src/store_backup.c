@@ -23,8 +23,8 @@ integrity_ok(sqlite3 *db, const char *path)
 		log_warnx("store: backup %s: %s", path, sqlite3_errmsg(db));
 		goto out;
 	}
-	if (sqlite3_step(q) == SQLITE_ROW && (t = sqlite3_column_text(q, 0)) != NULL &&
-	    strcmp((const char *)t, "ok") == 0)
+	t = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_text(q, 0) : NULL;
+	if (t != NULL && strcmp((const char *)t, "ok") == 0)
 		rc = TSK_OK;
 	else
 		log_warnx("store: backup %s: integrity_check failed", path);

@@ -192,7 +192,8 @@ class SettingsTest(unittest.TestCase):
         q = self.conf("half-tls.conf", "tls_cert = /x.pem\n")
         cp = run("config", "check", q)
         self.assertEqual(cp.returncode, 1, cp)
-        self.assertIn("tls_cert and tls_key go together", cp.stderr)
+        self.assertIn("half-tls.conf: tls_cert and tls_key (--tls-cert, --tls-key) go together",
+                      cp.stderr)
         cp = run("config", "check", os.path.join(self.dir, "missing.conf"))
         self.assertEqual(cp.returncode, 1, cp)
         self.assertIn("missing.conf: cannot read", cp.stderr)

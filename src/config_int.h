@@ -28,7 +28,7 @@ struct config_setting {
 	size_t			 off, size;	/* the field in struct config */
 	int64_t			 min, max;	/* CT_INT: the range of the value given */
 	int64_t			 scale;	/* CT_INT: stored = given * scale (days -> seconds) */
-	int			 reload;	/* SIGHUP applies a change */
+	int			 reload;	/* SIGHUP applies a change: 1; 2: if TLS stays on */
 	const char		*arg;	/* what the value looks like, for the help */
 	const char		*help;
 };

@@ -254,7 +254,8 @@ config_sample(FILE *out)
 		flags_of(s, flags, sizeof(flags));
 		fprintf(out, "\n# %s\n# %s; env %s%s%s; %s\n#%s =%s%s\n", s->help, s->arg, env,
 		    flags[0] != '\0' ? "; flag " : "", flags,
-		    s->reload ? "SIGHUP reloads" : "restart", s->name, val[0] != '\0' ? " " : "",
+		    s->reload == 2 ? "SIGHUP reloads while TLS stays on" : s->reload ?
+		    "SIGHUP reloads" : "restart", s->name, val[0] != '\0' ? " " : "",
 		    val);
 	}
 }
@@ -340,7 +341,9 @@ config_reload_merge(struct config *next, const struct config *running)
 		config_value_format(next, s, now, sizeof(now));
 		if (strcmp(was, now) == 0)
 			continue;
-		if (!s->reload) {
+		/* TLS can be renewed by a reload, not switched on or off */
+		if (!s->reload || (s->reload == 2 && (running->tls_cert[0] == '\0' ||
+		    next->tls_cert[0] == '\0' || next->tls_key[0] == '\0'))) {
 			log_warnx("reload: %s changed to '%s': needs restart; still '%s'", s->name,
 			    now, was);
 			config_value_copy(next, running, s);

@@ -6,11 +6,20 @@
 #include <stdlib.h>
 
 #include "log.h"
+#include "tls.h"
 
 struct snap {
 	struct live_settings	s;	/* first: live_release finds the snap from it */
 	int			refs;	/* requests holding it, plus one while current */
 };
+
+static void
+snap_free(struct snap *sn)
+{
+	if (sn != NULL)
+		tls_ctx_free(sn->s.tls_ctx);
+	free(sn);
+}
 
 struct live {
 	pthread_mutex_t	 mu;		/* guards cur and every refs */
@@ -46,6 +55,7 @@ live_new(const struct live_settings *first)
 		return NULL;
 	}
 	lv->cur->s = *first;
+	lv->cur->s.tls_ctx = NULL;	/* the first serves with the master's */
 	live_policies(&lv->cur->s, first);
 	lv->cur->refs = 1;
 	pthread_mutex_init(&lv->mu, NULL);
@@ -57,7 +67,7 @@ live_free(struct live *lv)
 {
 	if (lv == NULL)
 		return;
-	free(lv->cur);
+	snap_free(lv->cur);
 	pthread_mutex_destroy(&lv->mu);
 	free(lv);
 }
@@ -85,20 +95,22 @@ live_release(struct live *lv, const struct live_settings *s)
 	if (--sn->refs == 0)
 		dead = sn;
 	pthread_mutex_unlock(&lv->mu);
-	free(dead);
+	snap_free(dead);
 }
 
 int
-live_publish(struct live *lv, const struct config *cfg)
+live_publish(struct live *lv, const struct config *cfg, struct ssl_ctx_st *tls_ctx)
 {
 	struct snap	*sn, *old, *dead = NULL;
 
 	sn = calloc(1, sizeof(*sn));
 	if (sn == NULL) {
 		log_warn("live_publish");
+		tls_ctx_free(tls_ctx);
 		return -1;
 	}
 	sn->s.cfg = *cfg;
+	sn->s.tls_ctx = tls_ctx;
 	sn->refs = 1;
 	pthread_mutex_lock(&lv->mu);
 	old = lv->cur;
@@ -107,6 +119,6 @@ live_publish(struct live *lv, const struct config *cfg)
 	if (--old->refs == 0)
 		dead = old;
 	pthread_mutex_unlock(&lv->mu);
-	free(dead);
+	snap_free(dead);
 	return 0;
 }

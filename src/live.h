@@ -13,10 +13,13 @@
 #include "login.h"
 #include "validator.h"
 
+struct ssl_ctx_st;
+
 struct live_settings {
-	struct config		cfg;
-	struct validator_policy	policy;
-	struct login_policy	login;
+	struct config		 cfg;
+	struct validator_policy	 policy;
+	struct login_policy	 login;
+	struct ssl_ctx_st	*tls_ctx;	/* new connections' TLS; NULL: the master's */
 };
 
 struct live;
@@ -34,10 +37,12 @@ const struct live_settings *live_acquire(struct live *lv);
 void		 live_release(struct live *lv, const struct live_settings *s);
 
 /*
- * Publish cfg (copied) as the new snapshot, with policies made from it as live_new's were.
+ * Publish cfg (copied) as the new snapshot, with policies made from it as live_new's were, and
+ * tls_ctx (NULL: the master's), which the snapshot owns from now on, even on failure.
  * Requests that hold the old one finish with it. 0, or -1 (out of memory; nothing changed).
  */
-int		 live_publish(struct live *lv, const struct config *cfg);
+int		 live_publish(struct live *lv, const struct config *cfg,
+		    struct ssl_ctx_st *tls_ctx);
 
 /* The policies a config asks for, with shared state from base. */
 void		 live_policies(struct live_settings *s, const struct live_settings *base);

@@ -411,6 +411,20 @@ conn_unlink(struct server *srv, struct conn *c)
 	pthread_mutex_unlock(&srv->mu);
 }
 
+/* TLS with the certificate of the settings now (a SIGHUP may have loaded a new one). */
+static int
+handshake(struct conn *c)
+{
+	const struct live_settings	*ls = NULL;
+	int				 rc;
+
+	if (c->srv->live != NULL)
+		ls = live_acquire(c->srv->live);
+	rc = tls_accept(c->soap, ls != NULL ? ls->tls_ctx : NULL);
+	live_release(c->srv->live, ls);
+	return rc;
+}
+
 static void *
 conn_main(void *arg)
 {
@@ -418,7 +432,7 @@ conn_main(void *arg)
 	struct server	*srv = c->srv;
 
 	/* The handshake runs here, not in the accept loop: a slow client holds only itself. */
-	if (!tls_enabled(srv->cfg) || tls_accept(c->soap) == 0)
+	if (!tls_enabled(srv->cfg) || handshake(c) == 0)
 		conn_serve(c);
 	soap_destroy(c->soap);
 	soap_end(c->soap);
@@ -658,6 +672,29 @@ bound_port(SOAP_SOCKET s, int fallback)
 }
 
 /*
+ * With TLS on, a reload reads the certificate and key again (renewed in place, or new paths):
+ * the new context serves new connections. If they do not load, the running ones stay.
+ */
+static struct ssl_ctx_st *
+reload_tls(struct server *srv, struct config *next, const struct live_settings *running)
+{
+	struct ssl_ctx_st	*ctx;
+
+	if (!tls_enabled(srv->cfg))
+		return NULL;
+	ctx = tls_ctx_new(next);
+	if (ctx != NULL) {
+		log_info("reload: tls: certificate and key loaded from %s and %s", next->tls_cert,
+		    next->tls_key);
+		return ctx;
+	}
+	log_warnx("reload: tls: keeping the running certificate");
+	memcpy(next->tls_cert, running->cfg.tls_cert, sizeof(next->tls_cert));
+	memcpy(next->tls_key, running->cfg.tls_key, sizeof(next->tls_key));
+	return tls_ctx_ref(running->tls_ctx);
+}
+
+/*
  * SIGHUP: the caller's reload function builds the new settings (file, environment, flags);
  * what needs a restart is kept as it runs, the rest is published for the next request.
  */
@@ -666,6 +703,7 @@ reload(struct server *srv)
 {
 	const struct live_settings	*ls;
 	struct config			*next;
+	struct ssl_ctx_st		*tls_ctx;
 	int				 n;
 
 	if (srv->reload == NULL || srv->live == NULL)
@@ -682,8 +720,9 @@ reload(struct server *srv)
 	}
 	ls = live_acquire(srv->live);
 	n = config_reload_merge(next, &ls->cfg);
+	tls_ctx = reload_tls(srv, next, ls);
 	live_release(srv->live, ls);
-	if (live_publish(srv->live, next) == 0) {
+	if (live_publish(srv->live, next, tls_ctx) == 0) {
 		log_init((enum log_level)next->log_level);
 		log_info("reload: done; %d setting%s changed", n, n == 1 ? "" : "s");
 	}

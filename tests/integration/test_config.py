@@ -6,6 +6,8 @@ import json
 import os
 import re
 import signal
+import socket
+import ssl
 import subprocess
 import time
 import unittest
@@ -329,6 +331,113 @@ class ReloadTest(unittest.TestCase):
             s.proc.send_signal(signal.SIGHUP)
             s.wait_log("reload: done", timeout=5)
             self.assertEqual(s.credit(key=key).json()["Credit"], 44)   # the flag still says 3
+        finally:
+            s.stop()
+
+
+def make_cert(cert, key, cn):
+    """A self-signed EC certificate for 127.0.0.1 with this CN, written over cert and key."""
+    cp = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                         "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key + ".new",
+                         "-out", cert + ".new", "-days", "2", "-subj", "/CN=" + cn, "-addext",
+                         "subjectAltName=IP:127.0.0.1"], capture_output=True, timeout=20)
+    assert cp.returncode == 0, cp.stderr
+    os.replace(key + ".new", key)
+    os.replace(cert + ".new", cert)
+
+
+class TlsConn:
+    """A kept-alive HTTPS connection that trusts cafile; .cn is the server certificate's CN."""
+
+    def __init__(self, port, cafile):
+        ctx = ssl.create_default_context(cafile=cafile)
+        raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.sock = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
+        subject = dict(x[0] for x in self.sock.getpeercert()["subject"])
+        self.cn = subject["commonName"]
+        self.port = port
+
+    def credit(self, key):
+        self.sock.sendall(("POST /rest/credit HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                           "X-API-Key: %s\r\nContent-Length: 0\r\n\r\n"
+                           % (self.port, key)).encode())
+        buf = b""
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            buf += self.sock.recv(65536)
+            head, sep, body = buf.partition(b"\r\n\r\n")
+            m = re.search(rb"(?i)content-length: *(\d+)", head)
+            if sep and m and len(body) >= int(m.group(1)):
+                return int(head.split()[1]), json.loads(body[:int(m.group(1))])
+        raise AssertionError("no response: %r" % buf)
+
+    def close(self):
+        self.sock.close()
+
+
+class TlsReloadTest(unittest.TestCase):
+    """SIGHUP reads the certificate and key again (a renewal in place) without closing a
+    connection; a certificate that does not load leaves the running one."""
+
+    def test_hup_reloads_the_certificate(self):
+        s = Server("reloadtls")
+        cert, key = os.path.join(s.dir, "cert.pem"), os.path.join(s.dir, "key.pem")
+        first = os.path.join(s.dir, "first.pem")
+        make_cert(cert, key, "first")
+        with open(cert) as f, open(first, "w") as g:
+            g.write(f.read())
+        conf = os.path.join(s.dir, "tskey.conf")
+        write(conf, "tls_cert = %s\ntls_key = %s\n" % (cert, key))
+        s.account_create("acme", credit=10)
+        apikey = s.key_create("acme")
+        s.start(global_opts=("--config", conf))
+        try:
+            old = TlsConn(s.port, first)
+            self.assertEqual(old.cn, "first")
+            self.assertEqual(old.credit(apikey), (200, {"Credit": 10, "Errors": [], "Status": 0}))
+
+            make_cert(cert, key, "second")      # renewed in place, same paths
+            s.proc.send_signal(signal.SIGHUP)
+            self.assertIn("reload: tls: certificate and key loaded",
+                          s.wait_log("reload: done", timeout=5))
+            new = TlsConn(s.port, cert)
+            self.assertEqual(new.cn, "second")
+            self.assertEqual(new.credit(apikey)[0], 200)
+            new.close()
+            with self.assertRaises(ssl.SSLCertVerificationError):
+                TlsConn(s.port, first)
+            # the connection made before the reload goes on with its session
+            self.assertEqual(old.credit(apikey)[0], 200)
+            old.close()
+
+            # a certificate that does not load: logged, and the running one stays
+            second = os.path.join(s.dir, "second.pem")
+            os.replace(cert, second)
+            with open(cert, "w") as f:
+                f.write("not a certificate\n")
+            s.proc.send_signal(signal.SIGHUP)
+            log = s.wait_log("keeping the running certificate", timeout=5)
+            self.assertIn("tls: cannot read the certificate", log)
+            again = TlsConn(s.port, second)
+            self.assertEqual(again.cn, "second")
+            self.assertEqual(again.credit(apikey)[0], 200)
+            again.close()
+        finally:
+            s.stop()
+
+    def test_tls_cannot_be_switched_on_by_hup(self):
+        s = Server("reloadtls2")
+        cert, key = os.path.join(s.dir, "cert.pem"), os.path.join(s.dir, "key.pem")
+        make_cert(cert, key, "x")
+        conf = os.path.join(s.dir, "tskey.conf")
+        write(conf, "")
+        s.start(global_opts=("--config", conf))
+        try:
+            write(conf, "tls_cert = %s\ntls_key = %s\n" % (cert, key))
+            s.proc.send_signal(signal.SIGHUP)
+            log = s.wait_log("reload: done", timeout=5)
+            self.assertIn("reload: tls_cert changed to '%s': needs restart" % cert, log)
+            self.assertEqual(s.credit().status, 401)     # still plain HTTP
         finally:
             s.stop()
 

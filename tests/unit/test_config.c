@@ -234,6 +234,26 @@ test_reload_merge(void **state)
 	assert_string_equal(next.db_path, running.db_path);
 	assert_int_equal(next.recv_timeout, running.recv_timeout);
 	assert_int_equal(next.send_timeout, running.send_timeout);
+
+	/* TLS: new files while it is on, yes; switching it on, no */
+	next = running;
+	snprintf(next.tls_cert, sizeof(next.tls_cert), "c.pem");
+	snprintf(next.tls_key, sizeof(next.tls_key), "k.pem");
+	assert_int_equal(config_reload_merge(&next, &running), 0);
+	assert_string_equal(next.tls_cert, "");
+	assert_string_equal(next.tls_key, "");
+	running = next;
+	snprintf(running.tls_cert, sizeof(running.tls_cert), "c.pem");
+	snprintf(running.tls_key, sizeof(running.tls_key), "k.pem");
+	next = running;
+	snprintf(next.tls_cert, sizeof(next.tls_cert), "c2.pem");
+	snprintf(next.tls_key, sizeof(next.tls_key), "k2.pem");
+	assert_int_equal(config_reload_merge(&next, &running), 2);
+	assert_string_equal(next.tls_cert, "c2.pem");
+	next.tls_cert[0] = next.tls_key[0] = '\0';
+	assert_int_equal(config_reload_merge(&next, &running), 0);
+	assert_string_equal(next.tls_cert, "c.pem");
+	assert_string_equal(next.tls_key, "k.pem");
 }
 
 static void

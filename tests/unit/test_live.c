@@ -53,7 +53,7 @@ test_held_snapshot_survives_publish(void **state)
 	next.max_conns = 2;
 	next.session_idle = 77;
 	next.uniform_errors = 1;
-	assert_int_equal(live_publish(lv, &next), 0);
+	assert_int_equal(live_publish(lv, &next, NULL), 0);
 	b = live_acquire(lv);
 	/* the holder of the old one still has it, whole (ASan would see a free here) */
 	assert_int_equal(a->cfg.max_conns, 1);
@@ -123,7 +123,7 @@ test_readers_never_see_half_a_config(void **state)
 	for (i = 2; i < PUBLISHES; i++) {
 		next.max_conns = next.max_conns_per_client = i;
 		next.session_idle = i;
-		assert_int_equal(live_publish(r[0].lv, &next), 0);
+		assert_int_equal(live_publish(r[0].lv, &next, NULL), 0);
 	}
 	for (i = 0; i < READERS; i++)
 		atomic_store(&r[i].done, 1);

@@ -105,6 +105,9 @@ struct store_audit {
 enum tsk_status	store_open(const char *path, struct store **out);
 void		store_close(struct store *st);	/* NULL is fine */
 
+/* 1 when sqlite could only open the database for reading (a read-only file or disk). */
+int		store_readonly(struct store *st);
+
 /*
  * Copy st's database into a new file at path (created; the caller renames it into place) with
  * sqlite's online backup API, a few pages per step, so the server keeps reading and writing

@@ -820,8 +820,9 @@ reload(struct server *srv)
 	tls_ctx = reload_tls(srv, next, ls);
 	live_release(srv->live, ls);
 	if (live_publish(srv->live, next, tls_ctx) == 0) {
-		log_init((enum log_level)next->log_level);
+		/* done is said at the old level: a reload to "warn" still shows it finished */
 		log_info("reload: done; %d setting%s changed", n, n == 1 ? "" : "s");
+		log_init((enum log_level)next->log_level);
 	}
 	free(next);
 }

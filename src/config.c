@@ -15,6 +15,7 @@
 #include "config_int.h"
 #include "ipallow.h"
 #include "log.h"
+#include "origin.h"
 #include "tstime.h"
 
 _Static_assert(sizeof(size_t) == sizeof(int64_t) || sizeof(size_t) == sizeof(int),
@@ -75,6 +76,9 @@ const struct config_setting config_settings[] = {
 	    "the private key of tls_cert" },
 	{ "allow_plain", CT_BOOL, F(allow_plain), 0, 1, 1, 0, "yes|no",
 	    "allow plain HTTP on an address that is not loopback" },
+	{ "admin_origin", CT_ORIGINS, F(admin_origins), 0, 0, 1, 1, "URL ...",
+	    "web origins (scheme://host[:port]) besides the server's own whose pages may call "
+	    "the admin API (CORS); others get 403 ORIGIN_NOT_ALLOWED" },
 };
 const size_t config_nsettings = sizeof(config_settings) / sizeof(config_settings[0]);
 
@@ -105,6 +109,7 @@ const struct config_flag config_flags[] = {
 	{ "--tls-cert", "tls_cert", NULL, 0 },
 	{ "--tls-key", "tls_key", NULL, 0 },
 	{ "--allow-plain", "allow_plain", "yes", 0 },
+	{ "--admin-origin", "admin_origin", NULL, 0 },
 };
 const size_t config_nflags = sizeof(config_flags) / sizeof(config_flags[0]);
 
@@ -199,6 +204,30 @@ parse_bool(const char *v, int *out)
 		}
 	}
 	return -1;
+}
+
+/* Origins, separated by spaces or commas, as one list replacing the old; all or nothing. */
+static int
+parse_origins(struct config *cfg, const struct config_setting *s, const char *v)
+{
+	char		 list[sizeof(cfg->admin_origins)] = "", one[ORIGIN_MAX];
+	const char	*p = v;
+	size_t		 n;
+
+	while (*p != '\0') {
+		n = strcspn(p, " ,\t");
+		if (n > 0) {
+			if (n >= sizeof(one))
+				return -1;
+			snprintf(one, sizeof(one), "%.*s", (int)n, p);
+			if (origin_list_add(list, sizeof(list), one) != 0)
+				return -1;
+		}
+		p += n;
+		p += strspn(p, " ,\t");
+	}
+	snprintf((char *)cfg + s->off, s->size, "%s", list);
+	return 0;
 }
 
 /* Costs: "OP=N" pairs, comma-separated; all or none are applied. */
@@ -298,6 +327,13 @@ config_value_set(struct config *cfg, const struct config_setting *s, const char 
 		}
 		set_int(cfg, s, t);
 		return 0;
+	case CT_ORIGINS:
+		if (parse_origins(cfg, s, v) != 0) {
+			snprintf(why, whysz, "want origins such as https://admin.example.com (no "
+			    "path), space-separated, at most a few");
+			return -1;
+		}
+		return 0;
 	case CT_COST:
 		if (parse_costs(cfg, v) != 0) {
 			snprintf(why, whysz, "want OPERATION=CREDITS[,...] with OPERATION one of "
@@ -332,6 +368,7 @@ config_value_format(const struct config *cfg, const struct config_setting *s, ch
 		break;
 	case CT_PATH:
 	case CT_PROXIES:
+	case CT_ORIGINS:
 		snprintf(out, outsz, "%s", (const char *)cfg + s->off);
 		break;
 	case CT_LISTEN:

@@ -50,6 +50,8 @@ struct config {
 	char	tls_cert[1024];		/* PEM certificate chain; "" = plain HTTP */
 	char	tls_key[1024];		/* PEM private key */
 	int	allow_plain;		/* plain HTTP on a non-loopback address is allowed */
+	char	admin_origins[1024];	/* web origins besides our own that may call the admin
+					   API from a browser (origin.h; space-separated) */
 	int	log_level;		/* enum log_level (log.h) */
 	char	config_path[1024];	/* the file read; "" = none */
 	unsigned char source[CONFIG_MAX_SETTINGS];	/* enum config_source, by setting */

@@ -20,6 +20,7 @@ enum config_type {
 	CT_COST,	/* OP=N[,OP=N...] into op_cost[] */
 	CT_PROXIES,	/* addresses and CIDR blocks (ipallow.h) */
 	CT_LEVEL,	/* warn / info / debug */
+	CT_ORIGINS,	/* web origins, space- or comma-separated (origin.h); a flag may repeat */
 };
 
 struct config_setting {

@@ -163,7 +163,7 @@ config_flag(struct config *cfg, int global, int argc, char **argv, int *i, FILE 
 	const struct config_flag	*fl = NULL;
 	const struct config_setting	*s;
 	const char			*v;
-	char				 why[256];
+	char				 why[256], both[2048];
 	size_t				 k;
 
 	for (k = 0; k < config_nflags && fl == NULL; k++) {
@@ -181,8 +181,14 @@ config_flag(struct config *cfg, int global, int argc, char **argv, int *i, FILE 
 		}
 		v = argv[++*i];
 	}
+	/* A repeated --admin-origin adds to the list the earlier ones made. */
+	if (s->type == CT_ORIGINS && cfg->source[s - config_settings] == CONFIG_SRC_FLAG) {
+		snprintf(both, sizeof(both), "%s %s", (const char *)cfg + s->off, v);
+		v = both;
+	}
 	if (config_value_set(cfg, s, v, why, sizeof(why)) != 0) {
 		fprintf(errs, "%s: bad value '%.128s': %s\n", fl->flag, v, why);
+		(*i)++;		/* past the value: it is not an option of its own */
 		return -1;
 	}
 	note(cfg, s, CONFIG_SRC_FLAG);

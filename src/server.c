@@ -296,8 +296,10 @@ hook_parse(struct soap *soap)
 	c->req.extra_hdr[0] = '\0';
 	snprintf(line, sizeof(line), "X-Request-Id: %s", c->req.id);
 	request_add_header(&c->req, soap, line);
-	if (err != SOAP_OK)
+	if (err != SOAP_OK) {
+		soap->cors_origin = NULL;	/* see below */
 		return err;
+	}
 	/* A declared body over the limit is refused before a byte of it is read, on any path. */
 	if (soap->length > c->srv->cfg->max_body)
 		soap->fform = rest_too_large;
@@ -310,8 +312,14 @@ hook_parse(struct soap *soap)
 	if (soap->status == SOAP_POST && soap->fform == NULL && (c->req.reject_status != 0 ||
 	    !rest_path_is(soap->path, REST_SOAP_PATH) || !rest_is_soap_type(soap->http_content)))
 		soap->fform = rest_serve;
-	if (soap->status == SOAP_POST && soap->fform == NULL)
+	if (soap->status == SOAP_POST && soap->fform == NULL) {
+		/*
+		 * gSOAP answers any request with an Origin header "Access-Control-Allow-Origin: *":
+		 * not ours to grant. The REST shim decides CORS itself (rest.c); SOAP allows none.
+		 */
+		soap->cors_origin = NULL;
 		guard_envelope(soap, c);
+	}
 	return SOAP_OK;
 }
 

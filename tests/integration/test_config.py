@@ -41,6 +41,7 @@ VALUES = {
     "tls_cert": ("/etc/ssl/chain.pem", None),
     "tls_key": ("/etc/ssl/key.pem", None),
     "allow_plain": ("yes", None),
+    "admin_origin": ("https://Admin.Example.com:8443", "https://admin.example.com:8443"),
 }
 PARTNER = {"tls_cert": "tls_key", "tls_key": "tls_cert"}   # set together or not at all
 GLOBAL = {"db", "max_keys", "log_level"}                     # flags that go before the command
@@ -166,6 +167,15 @@ class SettingsTest(unittest.TestCase):
         got = show("--config", p, "config", "show", "--cost", "credit=2",
                    env={"TSKEY_COST": "me=1"})
         self.assertEqual(got["cost"][0], "credit=2,me=1,logout=0,verify=4,admin=0")
+        # --admin-origin repeats: the flags' list replaces the file's, and grows
+        q = self.conf("origins.conf", "admin_origin = https://file.example\n")
+        got = show("--config", q, "config", "show", "--admin-origin", "https://a.example",
+                   "--admin-origin", "http://b.example:8080")
+        self.assertEqual(got["admin_origin"], ("https://a.example http://b.example:8080", "flag"))
+        got = show("--config", q, "config", "show",
+                   env={"TSKEY_ADMIN_ORIGIN": "https://c.example, https://d.example"})
+        self.assertEqual(got["admin_origin"], ("https://c.example https://d.example",
+                                               "environment"))
 
     def test_check_good_file(self):
         p = self.conf("good.conf", "# a comment\n\nmax_conns = 64   # busy\ncost = verify=2\n"

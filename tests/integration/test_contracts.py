@@ -462,6 +462,8 @@ class LiveContractTest(unittest.TestCase):
         call("GET", "/rest/verify", key=session)
         call("POST", "/rest/logout", key=session)
         call("GET", "/openapi.json")
+        for path in ("/console", "/console/", "/console/console.css", "/console/console.js"):
+            call("GET", path)
         call("GET", "/TrackService.asmx", "/TrackService.asmx?wsdl")
         resp, res = s.soap("CreditRemaining", session_id=k)
         self.assertEqual((resp.status, res.credit), (200, 50 - 7), res)   # 7 verify calls

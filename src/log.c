@@ -3,13 +3,15 @@
 #include "log.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-static enum log_level log_verbosity = LOG_LEVEL_INFO;
+/* Atomic: SIGHUP may change it while workers log. */
+static _Atomic int log_verbosity = LOG_LEVEL_INFO;
 
 void
 log_init(enum log_level level)

@@ -321,8 +321,9 @@ def main():
             "`%s` (wrk -t%d, keep-alive, %d s a run, %d distinct valid keys in the load), "
             "%s, on %d cores; nginx is a fixed 200 on loopback measured in the same run "
             "with the same requests (REST rows against `nginx-rest`, SOAP rows against "
-            "`nginx-soap`). Load average (1 min) %.1f at the start, %.1f at the end (other work "
-            "on the machine competes with tskey, nginx and wrk)." % (
+            "`nginx-soap`). Load average (1 min) %.1f at the start, %.1f at the end (it counts "
+            "runnable threads: other work on the machine, and the 1,000-connection runs "
+            "themselves)." % (
                 cmd, THREADS, SECONDS, HOT, started, os.cpu_count(), load_start,
                 os.getloadavg()[0]), "",
             HEADER] + rows + [""] + ["- " + n for n in notes]

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ipallow.h"
+
 void
 config_defaults(struct config *cfg)
 {
@@ -33,6 +35,10 @@ config_defaults(struct config *cfg)
 	cfg->api_user_login = 1;
 	cfg->usage_flush_ms = 1000;
 	cfg->rate_max_keys = 100000;
+	cfg->log_format = LOG_FORMAT_TEXT;
+	cfg->log_target = LOG_TARGET_STDERR;
+	/* Metrics show the server's internals: loopback only unless the operator says more. */
+	snprintf(cfg->metrics_allow, sizeof(cfg->metrics_allow), "127.0.0.0/8,::1");
 	for (int i = 0; i < TSK_OP__COUNT; i++)
 		cfg->op_cost[i] = ops_info((enum tsk_op)i)->cost;
 }
@@ -86,5 +92,27 @@ config_listen_parse(struct config *cfg, const char *spec)
 	else
 		snprintf(cfg->listen_host, sizeof(cfg->listen_host), "%.*s", (int)hostlen, spec);
 	cfg->listen_port = (int)port;
+	return 0;
+}
+
+int
+config_log_format_parse(struct config *cfg, const char *spec)
+{
+	return log_format_parse(spec, &cfg->log_format);
+}
+
+int
+config_log_target_parse(struct config *cfg, const char *spec)
+{
+	return log_target_parse(spec, &cfg->log_target);
+}
+
+int
+config_metrics_allow_parse(struct config *cfg, const char *spec)
+{
+	/* Empty would read as "everyone" to ipallow: opening metrics up must name the networks. */
+	if (*spec == '\0' || ipallow_valid(spec) != 0 || strlen(spec) >= sizeof(cfg->metrics_allow))
+		return -1;
+	snprintf(cfg->metrics_allow, sizeof(cfg->metrics_allow), "%s", spec);
 	return 0;
 }

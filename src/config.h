@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "log.h"
 #include "ops.h"
 
 struct config {
@@ -38,6 +39,9 @@ struct config {
 	char	tls_cert[1024];		/* PEM certificate chain; "" = plain HTTP */
 	char	tls_key[1024];		/* PEM private key */
 	int	allow_plain;		/* plain HTTP on a non-loopback address is allowed */
+	enum log_format	log_format;	/* request and other lines: text (default), json, logfmt */
+	enum log_target	log_target;	/* stderr (default) or syslog */
+	char	metrics_allow[512];	/* who may GET /metrics (ipallow.h); "" = no one */
 };
 
 void	config_defaults(struct config *cfg);
@@ -47,5 +51,10 @@ int	config_cost_parse(struct config *cfg, const char *spec);
 
 /* Parse "HOST:PORT", "[V6]:PORT" or ":PORT" into cfg. 0 on success, -1 if malformed. */
 int	config_listen_parse(struct config *cfg, const char *spec);
+
+/* "text" | "json" | "logfmt", "stderr" | "syslog", an allowlist: 0, or -1 if malformed. */
+int	config_log_format_parse(struct config *cfg, const char *spec);
+int	config_log_target_parse(struct config *cfg, const char *spec);
+int	config_metrics_allow_parse(struct config *cfg, const char *spec);
 
 #endif

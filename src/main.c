@@ -58,9 +58,13 @@ static const struct help {
 	    "                   [--login-sunset DATE] [--trusted-proxy LIST]\n"
 	    "                   [--max-conns-per-client N] [--login-max-failures N]\n"
 	    "                   [--tls-cert PEM --tls-key PEM] [--allow-plain]\n"
+	    "                   [--log-format text|json|logfmt] [--log-target stderr|syslog]\n"
+	    "                   [--metrics-allow LIST]\n"
 	    "  Serve SOAP (POST /TrackService.asmx, WSDL at /TrackService.asmx?WSDL), REST\n"
 	    "  (/rest/credit, /rest/login, /rest/logout, /rest/me, /rest/verify) and the admin\n"
-	    "  API (/admin/v1/) on one port.\n"
+	    "  API (/admin/v1/) on one port; for operators GET /metrics (Prometheus text),\n"
+	    "  GET /healthz (the process answers) and GET /readyz (the database answers; 503\n"
+	    "  when it does not), without a key.\n"
 	    "  --listen     address to listen on (default 127.0.0.1:8080; port 0 picks one)\n"
 	    "  --no-demo    do not create the demo account on first start\n"
 	    "  --session-idle  Login sessions end after this many idle seconds (14400)\n"
@@ -89,6 +93,14 @@ static const struct help {
 	    "               otherwise: keys would cross the network in the clear)\n"
 	    "  --trusted-proxy LIST  peers (addresses, CIDR blocks) whose X-Forwarded-For names\n"
 	    "               the client, for IP allowlists and the log (e.g. 127.0.0.1 for nginx)\n"
+	    "  --log-format  one line per request (id, client, channel, method, route, status,\n"
+	    "               verdict, key_id, account_id, ms) and every other line as text\n"
+	    "               (default), json (JSON lines) or logfmt; never a key, session or\n"
+	    "               password\n"
+	    "  --log-target  stderr (default) or syslog (facility daemon, ident tskey)\n"
+	    "  --metrics-allow LIST  client addresses and CIDR blocks that may GET /metrics\n"
+	    "               (default 127.0.0.0/8,::1: loopback only; others get 403). A request\n"
+	    "               with X-Forwarded-For counts only through a --trusted-proxy\n"
 	    "  Stops cleanly on SIGTERM or SIGINT.\n" },
 	{ "account", "usage: tskey account create NAME [--credit N] [--allowance N]\n"
 	    "       tskey account list\n"
@@ -265,6 +277,18 @@ cmd_serve(struct cli *c)
 				    "CIDR blocks, comma-separated", "serve ");
 			snprintf(c->cfg.trusted_proxies, sizeof(c->cfg.trusted_proxies), "%s",
 			    c->argv[i]);
+		} else if (strcmp(c->argv[i], "--log-format") == 0 && i + 1 < c->argc) {
+			if (config_log_format_parse(&c->cfg, c->argv[++i]) != 0)
+				return cli_usage_error("serve: --log-format takes text, json or "
+				    "logfmt", "serve ");
+		} else if (strcmp(c->argv[i], "--log-target") == 0 && i + 1 < c->argc) {
+			if (config_log_target_parse(&c->cfg, c->argv[++i]) != 0)
+				return cli_usage_error("serve: --log-target takes stderr or syslog",
+				    "serve ");
+		} else if (strcmp(c->argv[i], "--metrics-allow") == 0 && i + 1 < c->argc) {
+			if (config_metrics_allow_parse(&c->cfg, c->argv[++i]) != 0)
+				return cli_usage_error("serve: --metrics-allow takes addresses and "
+				    "CIDR blocks, comma-separated", "serve ");
 		} else if (strcmp(c->argv[i], "--cost") == 0 && i + 1 < c->argc) {
 			if (config_cost_parse(&c->cfg, c->argv[++i]) != 0)
 				return cli_usage_error("serve: --cost takes OPERATION=CREDITS "
@@ -277,6 +301,7 @@ cmd_serve(struct cli *c)
 	}
 	if ((c->cfg.tls_cert[0] == '\0') != (c->cfg.tls_key[0] == '\0'))
 		return cli_usage_error("serve: --tls-cert and --tls-key go together", "serve ");
+	log_setup(c->cfg.log_format, c->cfg.log_target);
 	if (storepool_open(c->cfg.db_path, c->cfg.store_pool, &pool) != TSK_OK) {
 		fprintf(stderr, "tskey: cannot open the database %s\n", c->cfg.db_path);
 		return 1;

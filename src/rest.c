@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "reply.h"
+#include "rest_ops.h"
 #include "login.h"
 #include "soapH.h"
 #include "soapsvc.h"
@@ -46,6 +47,9 @@ static const struct route {
 	{ "/rest/verify", 0, r_verify },
 	{ REST_SOAP_PATH, SOAP_GET, r_wsdl },	/* POST goes to the SOAP dispatcher */
 	{ "/openapi.json", SOAP_GET, r_openapi },
+	{ "/metrics", SOAP_GET, rest_ops_metrics },
+	{ "/healthz", SOAP_GET, rest_ops_healthz },
+	{ "/readyz", SOAP_GET, rest_ops_readyz },
 };
 
 static const char *

@@ -292,6 +292,13 @@ def _check_rest_body(api, method, resp_spec, headers, body, problems, soap_ok):
                             % (value.get("Code"), headers["x-tskey-code"]))
     elif media in ("text/xml", "application/soap+xml") and soap_ok is not None:
         soap_ok(media)
+    elif media == "text/plain":
+        try:
+            value = body.decode("utf-8")
+        except UnicodeDecodeError as e:
+            problems.append("the text body is not UTF-8 (%s)" % e)
+            return
+        problems.extend("body " + e for e in api.errors(schema, value))
     else:
         problems.append("no check for %s content" % media)
 

@@ -121,6 +121,31 @@ test_listen_host_too_long(void **state)
 	assert_int_equal(cfg.listen_port, 80);
 }
 
+static void
+test_operating_settings(void **state)
+{
+	struct config	cfg;
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(cfg.log_format, LOG_FORMAT_TEXT);
+	assert_int_equal(cfg.log_target, LOG_TARGET_STDERR);
+	assert_string_equal(cfg.metrics_allow, "127.0.0.0/8,::1");
+	assert_int_equal(config_log_format_parse(&cfg, "json"), 0);
+	assert_int_equal(cfg.log_format, LOG_FORMAT_JSON);
+	assert_int_equal(config_log_target_parse(&cfg, "syslog"), 0);
+	assert_int_equal(cfg.log_target, LOG_TARGET_SYSLOG);
+	assert_int_equal(config_log_format_parse(&cfg, "yaml"), -1);
+	assert_int_equal(cfg.log_format, LOG_FORMAT_JSON);
+	assert_int_equal(config_metrics_allow_parse(&cfg, "10.0.0.0/8, 2001:db8::/32"), 0);
+	assert_string_equal(cfg.metrics_allow, "10.0.0.0/8, 2001:db8::/32");
+	/* "" would let everyone in (ipallow's empty list): refused, as are malformed lists. */
+	assert_int_equal(config_metrics_allow_parse(&cfg, ""), -1);
+	assert_int_equal(config_metrics_allow_parse(&cfg, "10.0.0.1/33"), -1);
+	assert_int_equal(config_metrics_allow_parse(&cfg, "example.com"), -1);
+	assert_string_equal(cfg.metrics_allow, "10.0.0.0/8, 2001:db8::/32");
+}
+
 int
 main(void)
 {
@@ -130,6 +155,7 @@ main(void)
 		cmocka_unit_test(test_listen_parse),
 		cmocka_unit_test(test_listen_rejects),
 		cmocka_unit_test(test_listen_host_too_long),
+		cmocka_unit_test(test_operating_settings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

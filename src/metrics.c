@@ -101,6 +101,8 @@ metrics_request(struct metrics *m, enum metrics_channel ch, int verdict, int sta
 {
 	size_t	code, b;
 
+	if (m == NULL)
+		return;
 	if ((unsigned)ch >= METRICS_CH__COUNT)
 		ch = METRICS_CH_OTHER;
 	code = verdict >= 0 && verdict < TSK_VERDICT__COUNT ? (size_t)verdict : NCODES - 1;
@@ -118,6 +120,8 @@ metrics_request(struct metrics *m, enum metrics_channel ch, int verdict, int sta
 void
 metrics_conn(struct metrics *m, int delta)
 {
+	if (m == NULL)
+		return;
 	atomic_fetch_add_explicit(&m->conns, delta, memory_order_relaxed);
 }
 
@@ -217,9 +221,12 @@ metrics_render(const struct metrics *m, const struct metrics_store *st, char **o
 {
 	char	*buf = NULL;
 	size_t	 n = 0;
-	FILE	*f = open_memstream(&buf, &n);
+	FILE	*f;
 	int	 bad;
 
+	if (m == NULL)
+		return -1;
+	f = open_memstream(&buf, &n);
 	if (f == NULL)
 		return -1;
 	render_requests(f, m);

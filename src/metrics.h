@@ -39,12 +39,13 @@ const char	*metrics_channel_name(enum metrics_channel ch);
 
 /*
  * Count one answered request: verdict is an enum tsk_verdict, or -1 when none was reached;
- * status the HTTP status sent (0: none); seconds its latency. Thread-safe, lock-free.
+ * status the HTTP status sent (0: none); seconds its latency. Thread-safe, lock-free. A NULL
+ * m counts nothing (a server set up without metrics, as a test harness may).
  */
 void		 metrics_request(struct metrics *m, enum metrics_channel ch, int verdict,
 		    int status, double seconds);
 
-/* A connection opened (+1) or closed (-1). Thread-safe, lock-free. */
+/* A connection opened (+1) or closed (-1). Thread-safe, lock-free; NULL m: nothing. */
 void		 metrics_conn(struct metrics *m, int delta);
 
 /* What the store says at scrape time. */

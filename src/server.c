@@ -287,6 +287,24 @@ request_begin(struct conn *c)
 	clock_gettime(CLOCK_MONOTONIC, &r->start);
 }
 
+/* The request's one log line. Never the raw path: a client may put a key in it. */
+static void
+request_log(const struct conn *c, enum metrics_channel ch, double ms)
+{
+	const struct request	*r = &c->req;
+	const struct log_field	 f[] = {
+		log_str("id", r->id), log_str("client", r->client),
+		log_str("channel", metrics_channel_name(ch)),
+		log_str("method", rest_method(c->method)), log_str("route", r->route),
+		log_int("status", r->status),
+		log_str("verdict", r->verdict_set ? validator_code(r->verdict) : "-"),
+		log_int("key_id", r->key_id), log_int("account_id", r->account_id),
+		log_real("ms", ms),
+	};
+
+	log_fields("request", f, sizeof(f) / sizeof(f[0]));
+}
+
 /* Give back what the request borrowed, log it, and free its gSOAP memory. */
 static void
 request_end(struct conn *c)
@@ -307,17 +325,7 @@ request_end(struct conn *c)
 		    soap->fform != rest_serve && soap->fform != rest_too_large);
 		metrics_request(c->srv->metrics, ch, r->verdict_set ? (int)r->verdict : -1,
 		    r->status, ms / 1e3);
-		/* Never the raw path: a client may put a key in it. */
-		const struct log_field	f[] = {
-			log_str("id", r->id), log_str("client", r->client),
-			log_str("channel", metrics_channel_name(ch)),
-			log_str("method", rest_method(c->method)), log_str("route", r->route),
-			log_int("status", r->status),
-			log_str("verdict", r->verdict_set ? validator_code(r->verdict) : "-"),
-			log_int("key_id", r->key_id), log_int("account_id", r->account_id),
-			log_real("ms", ms),
-		};
-		log_fields("request", f, sizeof(f) / sizeof(f[0]));
+		request_log(c, ch, ms);
 	}
 	/* gSOAP's keep-alive loop keeps request memory until the connection ends: free it now. */
 	soap_free_temp(soap);

@@ -84,27 +84,34 @@ class MetricsTest(unittest.TestCase):
     def test_counts_a_mix_of_soap_rest_and_login_and_passes_promtool(self):
         s, key = self.srv, self.key
         _, before = self.scrape()
+        ids = []
+
+        def done(resp, status):
+            self.assertEqual(resp.status, status, resp)
+            ids.append(resp.headers["x-request-id"])
+            return resp
         for _ in range(3):
-            self.assertEqual(s.credit(key).status, 200)
+            done(s.credit(key), 200)
         for _ in range(2):
-            self.assertEqual(s.credit(flip_char(key)).status, 401)
-        self.assertEqual(s.credit().status, 401)                            # MISSING
+            done(s.credit(flip_char(key)), 401)
+        done(s.credit(), 401)                                               # MISSING
         for _ in range(2):
             resp, res = s.soap("CreditRemaining", session_id=key)
             self.assertEqual(res.credit, 100, res)
+            done(resp, 200)
         resp, res = s.soap("CreditRemaining", session_id=flip_char(key))
-        self.assertEqual((resp.status, res.detail_code), (500, "INVALID"), res)
-        resp, res = s.soap("CreditRemaining", session_id=key, version="1.2")
-        self.assertEqual(resp.status, 200, res)
-        r = s.rest_login("alice", "alice's password 1")
-        self.assertEqual(r.status, 200, r)
-        self.assertEqual(s.rest_login("alice", "wrong password").status, 401)
+        self.assertEqual((done(resp, 500).status, res.detail_code), (500, "INVALID"), res)
+        done(s.soap("CreditRemaining", session_id=key, version="1.2")[0], 200)
+        r = done(s.rest_login("alice", "alice's password 1"), 200)
+        done(s.rest_login("alice", "wrong password"), 401)
         resp, res = s.soap_login("alice", "alice's password 1")
         self.assertEqual(res.login["Status"], "Success", res)
-        self.assertEqual(s.rest("POST", "/rest/logout", key=r.json()["Key"]).status, 200)
-        self.assertEqual(s.rest("GET", "/no/such/path").status, 404)
-        # The last request's line (and count) is written just after its response.
-        s.wait_log("route=unknown")
+        done(resp, 200)
+        done(s.rest("POST", "/rest/logout", key=r.json()["Key"]), 200)
+        done(s.rest("GET", "/no/such/path"), 404)
+        # A request is counted, then logged, just after its response: wait for every line.
+        for rid in ids:
+            self.assertIn("id=%s " % rid, s.wait_log("id=%s " % rid))
         text, after = self.scrape()
 
         def delta(channel, code, status):
@@ -168,29 +175,43 @@ class MetricsTest(unittest.TestCase):
                          -1)
         self.assertEqual(s.credit(k1).json().get("code"), "DISABLED")
 
+    def open_conns(self, want=None, timeout=3.0):
+        """tskey_connections_open (the scrape's own connection included) once it is want, or
+        once two scrapes agree when want is None (connections of earlier tests have closed)."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while True:
+            n = sample(self.scrape()[1], "tskey_connections_open")
+            if (n == want) if want is not None else (n == last):
+                return n
+            if time.monotonic() > deadline:
+                return n
+            last = n
+            time.sleep(0.05)
+
     def test_open_connections_gauge(self):
-        _, before = self.scrape()
+        base = self.open_conns()
         conns = [self.srv.raw() for _ in range(3)]
         try:
             for c in conns:     # a request on each, so each is surely accepted and served
                 self.assertEqual(c.request("GET", "/healthz")[0], 200)
-            _, mid = self.scrape()
+            self.assertEqual(self.open_conns(), base + 3)
         finally:
             for c in conns:
                 c.close()
-        self.assertEqual(sample(mid, "tskey_connections_open")
-                         - sample(before, "tskey_connections_open"), 3)
+        self.assertEqual(self.open_conns(want=base), base)
 
     def test_labels_stay_in_fixed_sets(self):
         """Paths with keys and ids, odd methods, unknown statuses: no label value outside the
         fixed sets, and no key in the text."""
         s, key = self.srv, self.key
-        s.rest("POST", "/rest/credit/" + key)
-        s.rest("GET", "/admin/v1/keys/12345", key=key)
-        s.rest("GET", "/x/%s?key=%s" % (key, key))
-        s.rest("PATCH", "/rest/credit", key=key)
-        s.rest("DELETE", "/rest/me", key=key)
-        s.wait_log("method=DELETE")
+        for r in (s.rest("POST", "/rest/credit/" + key),
+                  s.rest("GET", "/admin/v1/keys/12345", key=key),
+                  s.rest("GET", "/x/%s?key=%s" % (key, key)),
+                  s.rest("PATCH", "/rest/credit", key=key),
+                  s.rest("DELETE", "/rest/me", key=key)):
+            rid = r.headers["x-request-id"]
+            self.assertIn("id=%s " % rid, s.wait_log("id=%s " % rid))
         text, samples = self.scrape()
         self.assertNotIn(key, text)
         self.assertNotIn(key[9:], text)

@@ -6,7 +6,6 @@ Every count is asserted as a difference between two scrapes of one server, so te
 may run in any order. Everything is bounded: curl timeouts, subprocess timeouts, thread joins.
 """
 import fcntl
-import json
 import os
 import re
 import shutil
@@ -15,7 +14,7 @@ import threading
 import time
 import unittest
 
-from harness import HTTP_TIMEOUT, Server, flip_char
+from harness import Server, flip_char
 
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
 LOCKED_TIMEOUT = 30     # seconds: a read under the WAL locks gives up after about 10

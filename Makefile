@@ -119,6 +119,22 @@ run: all
 test: test-deps $(BIN) $(UNIT_BIN)
 	@TSKEY_BIN=$(CURDIR)/$(BIN) sh tests/run.sh $(UNIT_BIN)
 
+# The server under valgrind (memcheck) for a short integration run: any memory error or a
+# definite/indirect leak makes it exit 99, which the harness's stop() reports as a failure.
+VALGRIND_TESTS ?= test_rest test_soap test_parity test_http test_lifecycle.LifecycleTest
+VALGRIND       := valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
+                  --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --num-callers=30
+.PHONY: test-valgrind
+test-valgrind: test-deps $(BIN)
+	@sh tests/lib/deb-install.sh valgrind
+	@TSKEY_BIN=$(CURDIR)/$(BIN) TSKEY_SERVE_WRAP="$(VALGRIND)" \
+	    /usr/bin/python3 tests/integration/run.py $(VALGRIND_TESTS)
+
+# Timing side channels, measured and reported (never a pass/fail): see tests/bench/timing.py.
+.PHONY: bench-timing
+bench-timing: all
+	@/usr/bin/python3 tests/bench/timing.py --bin ./$(BIN)
+
 clean:
 	rm -rf build build-san tskey $(GEN)/*.c $(GEN)/*.h $(GEN)/*.nsmap
 
@@ -135,7 +151,7 @@ clean:
 # is left out of the fuzz links (and not pulled from libtskey.a by the replay's).
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_NAMES   := keyformat parsers json http
+FUZZ_NAMES   := keyformat parsers json http framing
 FUZZ_TARGETS ?= $(FUZZ_NAMES)
 FUZZ_BUILD   := build-fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

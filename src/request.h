@@ -51,9 +51,7 @@ struct request {
 	int		 sid_hint;	/* what a SOAP header without a SessionID held (soapsvc.h) */
 	int		 head;		/* a HEAD request: answer without a body */
 	/* framing checks (server.c): what the bytes of this request looked like */
-	int		 in_head;	/* still reading the request line and headers */
-	int		 head_state;	/* end-of-headers scanner: CR LF CR LF progress */
-	int		 bad_head;	/* a control byte or NUL in the request line or headers */
+	int		 bad_head;	/* a malformed header line */
 	int		 eof;		/* the client went quiet or away mid-request */
 	int		 nheaders;
 	int		 has_length;	/* a Content-Length header */
@@ -61,6 +59,7 @@ struct request {
 	int		 reject_status;	/* answer this instead of serving: 0 = serve */
 	const char	*reject_code;
 	const char	*reject_msg;
+	const char	*xml_refusal;	/* why the SOAP envelope is refused unparsed (xmlguard) */
 	char		 extra_hdr[512];/* response headers gSOAP adds (X-Request-Id, ...) */
 };
 

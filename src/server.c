@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "framing.h"
 #include "ipallow.h"
 #include "log.h"
 #include "metrics.h"
@@ -28,6 +29,7 @@
 #include "throttle.h"
 #include "tls.h"
 #include "usage.h"
+#include "xmlguard.h"
 #include "reply.h"
 #include "rest.h"
 #include "soapH.h"
@@ -64,6 +66,7 @@ struct conn {
 	struct request	 req;		/* first: soap->user points here */
 	struct server	*srv;
 	struct soap	*soap;
+	struct framing	*fr;		/* where each request ends in the byte stream */
 	int		 seen;		/* a request line arrived: log this request */
 	int		 method;	/* gSOAP's code for the request method */
 	struct conn	*prev, *next;
@@ -77,34 +80,55 @@ conn_of(struct soap *soap)
 
 #define MAX_HEADERS	100	/* header lines in one request */
 
+/* The connection itself, under the framing: gSOAP's socket (or TLS) receive. */
+static size_t
+conn_read(void *arg, char *buf, size_t len)
+{
+	struct conn	*c = arg;
+
+	return c->srv->frecv(c->soap, buf, len);
+}
+
 /*
- * Every byte a connection reads passes here. gSOAP ends header parsing at the first empty line
- * and cuts values at a NUL, and treats a client that went quiet as one that finished: note
- * both, so that hook_parse refuses such a request instead of acting on part of it.
+ * A head that is not HTTP, or too large to be: gSOAP would answer nothing (or wait for more),
+ * so answer 400 or 431 here, straight to the connection, and let gSOAP see the end of input.
+ */
+static void
+refuse_head(struct conn *c)
+{
+	struct request	*r = &c->req;
+	char		 body[256], out[640];
+	int		 large = framing_head_too_large(c->fr), n;
+
+	r->status = large ? 431 : 400;
+	r->route = "framing";
+	c->seen = 1;
+	snprintf(body, sizeof(body), "{\"message\":\"%s\",\"code\":\"%s\",\"requestId\":\"%s\"}",
+	    large ? "The request line and headers are larger than the server accepts" :
+	    "The request line is not HTTP", large ? "HEADERS_TOO_LARGE" : "BAD_REQUEST", r->id);
+	n = snprintf(out, sizeof(out), "HTTP/1.1 %d %s\r\nServer: tskey\r\nContent-Type: "
+	    "application/json; charset=utf-8\r\nContent-Length: %zu\r\nX-Request-Id: %s\r\n"
+	    "Connection: close\r\n\r\n%s", r->status, large ? "Request Header Fields Too Large" :
+	    "Bad Request", strlen(body), r->id, body);
+	if (n > 0 && (size_t)n < sizeof(out))
+		(void)c->soap->fsend(c->soap, out, (size_t)n);
+}
+
+/*
+ * Every byte gSOAP reads comes through the connection's framing, which hands it one request
+ * at a time (framing.h): the head, then, once hook_parse has read it, the declared body.
  */
 static size_t
 hook_recv(struct soap *soap, char *buf, size_t len)
 {
-	struct request	*r = &conn_of(soap)->req;
-	size_t		 n = conn_of(soap)->srv->frecv(soap, buf, len), i;
-	unsigned char	 b;
+	struct conn	*c = conn_of(soap);
+	size_t		 n = framing_recv(c->fr, buf, len, conn_read, c);
 
-	if (n == 0)
-		r->eof = 1;
-	for (i = 0; i < n && r->in_head; i++) {
-		b = (unsigned char)buf[i];
-		if ((b < 0x20 && b != '\t' && b != '\r' && b != '\n') || b == 0x7f)
-			r->bad_head = 1;
-		/* "\r\n\r\n" or "\n\n" ends the head; states: 0, \r, \r\n, \r\n\r */
-		if (b == '\n')
-			r->head_state = r->head_state >= 2 ? 4 : 2;
-		else if (b == '\r')
-			r->head_state = r->head_state == 2 ? 3 : 1;
-		else
-			r->head_state = 0;
-		if (r->head_state == 4)
-			r->in_head = 0;
-	}
+	if (n == 0 && framing_eof(c->fr))
+		c->req.eof = 1;
+	else if (n == 0 && !c->seen && (framing_bad_request_line(c->fr) ||
+	    framing_head_too_large(c->fr)))
+		refuse_head(c);
 	return n;
 }
 
@@ -130,7 +154,7 @@ check_framing(struct soap *soap, struct request *r)
 {
 	if (r->eof)
 		return SOAP_EOF;
-	if (r->bad_head)
+	if (r->bad_head || framing_bad_head(conn_of(soap)->fr))
 		reject(soap, r, 400, "BAD_REQUEST", "Control characters in the request line or "
 		    "headers");
 	else if (r->nheaders > MAX_HEADERS)
@@ -174,6 +198,58 @@ forwarded_client(struct request *r, const char *trusted)
 	}
 }
 
+/*
+ * The head is parsed: read the whole declared body before anything acts on the request, so that
+ * a body that never arrives is never half served, and a chunked one is held to --max-body.
+ */
+static void
+read_body(struct soap *soap, struct conn *c)
+{
+	struct request		*r = &c->req;
+	struct timespec		 deadline;
+	int			 chunked = (soap->imode & SOAP_IO) == SOAP_IO_CHUNK;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += soap->transfer_timeout > 0 ? soap->transfer_timeout : 30;
+	switch (framing_body(c->fr, (size_t)soap->length, chunked, &deadline, conn_read, c)) {
+	case FRAMING_OK:
+		if (chunked) {
+			/* decoded in place: gSOAP reads it as a plain body of this length */
+			soap->imode &= ~SOAP_IO;
+			soap->length = framing_body_len(c->fr);
+		}
+		break;
+	case FRAMING_EOF:
+		r->eof = 1;
+		reject(soap, r, 408, "REQUEST_TIMEOUT", "The request body did not arrive in full");
+		break;
+	case FRAMING_TOO_LARGE:
+		reject(soap, r, 413, "TOO_LARGE", "The request body is larger than the server "
+		    "accepts");
+		break;
+	case FRAMING_BAD_CHUNK:
+		reject(soap, r, 400, "BAD_REQUEST", "The chunked body is malformed");
+		break;
+	}
+}
+
+/*
+ * A SOAP envelope is checked whole before gSOAP parses it: the depth and length limits hold
+ * for the content gSOAP would skip as well, and a DTD or a NUL is refused, not skipped.
+ */
+static void
+guard_envelope(struct soap *soap, struct conn *c)
+{
+	enum xmlguard_verdict	v;
+
+	v = xmlguard_check(framing_body_data(c->fr), framing_body_len(c->fr),
+	    (unsigned)c->srv->cfg->max_xml_depth, c->srv->cfg->max_string);
+	if (v == XMLGUARD_OK)
+		return;
+	c->req.xml_refusal = xmlguard_message(v);
+	soap->fform = soapsvc_refuse;
+}
+
 /* After the request line and headers: route, and name the request in the response. */
 static int
 hook_parse(struct soap *soap)
@@ -184,7 +260,6 @@ hook_parse(struct soap *soap)
 
 	err = c->srv->fparse(soap);
 	c->seen = 1;
-	c->req.in_head = 0;
 	if (err == SOAP_OK)
 		err = check_framing(soap, &c->req);
 	c->method = soap->status;	/* soap->status is reused for the response */
@@ -196,21 +271,26 @@ hook_parse(struct soap *soap)
 	 */
 	if (soap->status == SOAP_PATCH && strncmp(soap->path, "H /", 3) == 0)
 		memmove(soap->path, soap->path + 2, strlen(soap->path + 2) + 1);
+	/* Every answer names the request, gSOAP's own errors (405, 400) too. */
+	c->req.extra_hdr[0] = '\0';
+	snprintf(line, sizeof(line), "X-Request-Id: %s", c->req.id);
+	request_add_header(&c->req, soap, line);
 	if (err != SOAP_OK)
 		return err;
+	/* A declared body over the limit is refused before a byte of it is read, on any path. */
+	if (soap->length > c->srv->cfg->max_body)
+		soap->fform = rest_too_large;
+	else if (c->req.reject_status == 0)
+		read_body(soap, c);
 	/*
 	 * POST to the SOAP endpoint goes to gSOAP's dispatcher, if it carries XML; every other
 	 * POST is the REST shim's (which answers a non-XML POST to the endpoint with 415).
 	 */
-	if (soap->status == SOAP_POST && (c->req.reject_status != 0 ||
+	if (soap->status == SOAP_POST && soap->fform == NULL && (c->req.reject_status != 0 ||
 	    !rest_path_is(soap->path, REST_SOAP_PATH) || !rest_is_soap_type(soap->http_content)))
 		soap->fform = rest_serve;
-	/* A declared body over the limit is refused before a byte of it is read, on any path. */
-	if (soap->length > c->srv->cfg->max_body)
-		soap->fform = rest_too_large;
-	c->req.extra_hdr[0] = '\0';
-	snprintf(line, sizeof(line), "X-Request-Id: %s", c->req.id);
-	request_add_header(&c->req, soap, line);
+	if (soap->status == SOAP_POST && soap->fform == NULL)
+		guard_envelope(soap, c);
 	return SOAP_OK;
 }
 
@@ -270,8 +350,7 @@ request_begin(struct conn *c)
 	memcpy(r->client, r->peer, sizeof(r->client));
 	r->sid_hint = 0;
 	r->head = 0;
-	r->in_head = 1;
-	r->head_state = 2;	/* as if after a line end: a leading empty line ends nothing */
+	r->xml_refusal = NULL;
 	r->bad_head = r->eof = r->nheaders = r->has_length = r->reject_status = 0;
 	r->te = NULL;
 	r->route = "-";
@@ -282,6 +361,13 @@ request_begin(struct conn *c)
 	r->store = NULL;
 	c->seen = 0;
 	c->method = 0;
+	/*
+	 * What is left of the last request goes; what came after it stays in the framing. gSOAP's
+	 * buffer holds nothing of the next request (the framing never gave it any), and the last
+	 * response was written over it anyway.
+	 */
+	framing_next(c->fr);
+	c->soap->bufidx = c->soap->buflen = 0;
 	if (secret_request_id(r->id) != 0)
 		snprintf(r->id, sizeof(r->id), "%s", "0000000000000000");
 	clock_gettime(CLOCK_MONOTONIC, &r->start);
@@ -412,6 +498,7 @@ conn_main(void *arg)
 	/* The handshake runs here, not in the accept loop: a slow client holds only itself. */
 	if (!tls_enabled(srv->cfg) || tls_accept(c->soap) == 0)
 		conn_serve(c);
+	framing_free(c->fr);
 	soap_destroy(c->soap);
 	soap_end(c->soap);
 	conn_unlink(srv, c);
@@ -471,9 +558,18 @@ conn_start(struct server *srv)
 	}
 	pthread_mutex_unlock(&srv->mu);
 	c = full ? NULL : calloc(1, sizeof(*c));
-	if (c != NULL)
+	if (c != NULL) {
 		c->soap = soap_copy(master);
-	if (c == NULL || c->soap == NULL) {
+		c->fr = framing_new(HEADER_ALLOWANCE, srv->cfg->max_body);
+	}
+	if (c == NULL || c->soap == NULL || c->fr == NULL) {
+		if (c != NULL) {
+			framing_free(c->fr);
+			if (c->soap != NULL) {
+				c->soap->socket = SOAP_INVALID_SOCKET;	/* the master's */
+				soap_free(c->soap);
+			}
+		}
 		if (!full)
 			log_warn("conn_start");
 		else
@@ -507,6 +603,7 @@ conn_start(struct server *srv)
 		log_warnx("cannot start a connection thread");
 		soap_force_closesock(c->soap);
 		conn_unlink(srv, c);
+		framing_free(c->fr);
 		soap_free(c->soap);
 		free(c);
 	}

@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "login.h"
@@ -131,6 +132,20 @@ action_fault(struct soap *soap, struct request *r, const char *op)
 	r->route = "soap:action";
 	soap->header = NULL;
 	return soap_sender_fault(soap, soap_strdup(soap, msg), NULL);
+}
+
+int
+soapsvc_refuse(struct soap *soap)
+{
+	struct request	*r = soap->user;
+	const char	*ct = soap->http_content;
+
+	r->route = "soap:xml";
+	soap->keep_alive = 0;	/* gSOAP closes after a fault; say so */
+	soap_set_version(soap, ct != NULL && strncasecmp(ct, "application/soap+xml", 20) == 0 ?
+	    2 : 1);
+	soap->header = NULL;
+	return soap_sender_fault(soap, r->xml_refusal, NULL);
 }
 
 int

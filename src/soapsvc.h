@@ -26,6 +26,12 @@ enum soapsvc_hint {
 int	soapsvc_ignore(struct soap *soap, const char *tag);
 
 /* Send the WSDL, its soap:address set to the address the client used (Host header). */
+/*
+ * gSOAP's form hook for an envelope refused before it is parsed (request.xml_refusal says
+ * why): a Client (1.1) or Sender (1.2) fault, by the Content-Type's SOAP version.
+ */
+int	soapsvc_refuse(struct soap *soap);
+
 int	soapsvc_wsdl(struct soap *soap, struct request *r);
 
 #endif

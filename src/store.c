@@ -306,6 +306,12 @@ out:
 	return rc == TSK_OK ? TSK_ERR_STORE : rc;
 }
 
+int
+store_readonly(struct store *st)
+{
+	return sqlite3_db_readonly(st->db, "main") == 1;
+}
+
 void
 store_close(struct store *st)
 {

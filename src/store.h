@@ -117,6 +117,9 @@ enum tsk_status	store_stats(struct store *st, int64_t now, int64_t session_idle,
 /* One cheap read of the keys table (GET /readyz): TSK_OK when the database answers. */
 enum tsk_status	store_ping(struct store *st);
 
+/* 1 when sqlite could only open the database for reading (a read-only file or disk). */
+int		store_readonly(struct store *st);
+
 /* Run fn inside one IMMEDIATE transaction: committed when it returns TSK_OK, else rolled back. */
 enum tsk_status	store_transaction(struct store *st, enum tsk_status (*fn)(struct store *, void *),
 		    void *arg);

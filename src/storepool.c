@@ -46,6 +46,10 @@ storepool_open(const char *path, int size, struct storepool **out)
 	rc = store_open(path, &first);
 	if (rc != TSK_OK)
 		goto fail;
+	/* Say so once, at start: every check that must write (credit, Login) will fail closed. */
+	if (store_readonly(first))
+		log_warnx("store: %s is read-only: key checks that only read still answer; those "
+		    "that must write (credit, Login, usage, admin changes) fail closed", path);
 	pthread_mutex_init(&pool->mu, NULL);
 	pthread_cond_init(&pool->cv, NULL);
 	pool->size = size;

@@ -9,6 +9,7 @@ import datetime
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -19,11 +20,14 @@ import time
 import xml.etree.ElementTree as ET
 
 TSKEY_BIN = os.environ.get("TSKEY_BIN", "/work/main/tskey")
+# A command the server (not the CLI) runs under, e.g. valgrind: see `make test-valgrind`.
+SERVE_WRAP = shlex.split(os.environ.get("TSKEY_SERVE_WRAP", ""))
 CURL = shutil.which("curl") or "/usr/bin/curl"
 
 CLI_TIMEOUT = 15        # seconds for one CLI command
-START_TIMEOUT = 10      # seconds until the "listening on" line
-STOP_TIMEOUT = 10       # seconds from SIGTERM to exit
+_SLOW = 4 if SERVE_WRAP else 1     # a server under valgrind starts and stops slowly
+START_TIMEOUT = 10 * _SLOW      # seconds until the "listening on" line
+STOP_TIMEOUT = 10 * _SLOW       # seconds from SIGTERM to exit (valgrind's leak check included)
 HTTP_TIMEOUT = 10       # seconds for one HTTP exchange
 
 TR_NS = "http://TrackService.TrackRoad.com/"
@@ -285,7 +289,8 @@ class Server:
         wildcard = self.listen_host in ("::", "0.0.0.0")
         self.connect_host = connect or ("127.0.0.1" if wildcard else self.listen_host)
         lhost = "[%s]" % self.listen_host if ":" in self.listen_host else self.listen_host
-        cmd = (list(wrap) + [TSKEY_BIN, "--db", self.db] + [str(g) for g in global_opts]
+        cmd = (list(wrap) + SERVE_WRAP + [TSKEY_BIN, "--db", self.db]
+               + [str(g) for g in global_opts]
                + ["serve", "--listen", "%s:0" % lhost])
         if not demo:
             cmd.append("--no-demo")
@@ -460,8 +465,9 @@ def curl(method, url, headers=(), body=None, timeout=HTTP_TIMEOUT, tmpdir=None):
         _curl_seq[0] += 1
         n = _curl_seq[0]
     tmpdir = tmpdir or tempfile.gettempdir()
-    bfile = os.path.join(tmpdir, "curl-%d.body" % n)
-    hfile = os.path.join(tmpdir, "curl-%d.hdr" % n)
+    # The pid too: other test runs on the machine share /tmp and count from 1 as well.
+    bfile = os.path.join(tmpdir, "curl-%d-%d.body" % (os.getpid(), n))
+    hfile = os.path.join(tmpdir, "curl-%d-%d.hdr" % (os.getpid(), n))
     cmd = [CURL, "-s", "-o", bfile, "-D", hfile, "-w", "%{http_code}",
            "--max-time", str(timeout), "--connect-timeout", "5", "-X", method,
            "-H", "Expect:"]

@@ -114,5 +114,79 @@ class ConnectionCapTest(unittest.TestCase):
             srv.stop()
 
 
+class SlowlorisTest(unittest.TestCase):
+    """Hundreds of connections that each send one byte a second (request heads that never
+    end, from three loopback addresses, under the per-address cap) while a well-behaved client
+    from a fourth address keeps asking: it is served within a second every time, the server's
+    memory stays bounded, and every slow connection is closed by the server in bounded time."""
+    SLOW = 300              # connections, 100 from each of 127.0.0.2 .. 127.0.0.4
+    ROUNDS = 6              # one byte a second on each, for this many seconds
+
+    def test_slow_clients_do_not_starve_a_fast_one(self):
+        srv = Server("slowloris")
+        srv.account_create("acme", credit=5)
+        key = srv.key_create("acme")
+        srv.start("--timeout", "3")
+        self.addCleanup(srv.kill)
+        head = b"POST /rest/credit HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 64
+        slow = []
+        try:
+            for i in range(self.SLOW):
+                c = socket.create_connection(("127.0.0.1", srv.port), timeout=5,
+                                             source_address=("127.0.0.%d" % (2 + i % 3), 0))
+                c.setblocking(False)
+                slow.append(c)
+            rss0 = rss_kib(srv.proc.pid)
+            waits = []
+            for r in range(self.ROUNDS):
+                t_round = time.monotonic()
+                for c in slow:
+                    try:
+                        c.send(head[r:r + 1])
+                    except OSError:
+                        pass            # closed by the server: that is allowed
+                conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=5,
+                                                  source_address=("127.0.0.1", 0))
+                t0 = time.monotonic()
+                conn.request("POST", "/rest/credit", headers={"X-API-Key": key})
+                resp = conn.getresponse()
+                resp.read()
+                waits.append(time.monotonic() - t0)
+                conn.close()
+                self.assertEqual(resp.status, 200)
+                time.sleep(max(0.0, 1.0 - (time.monotonic() - t_round)))
+            self.assertLess(max(waits), 1.0, "a well-behaved client waited: %r" % waits)
+            self.assertLess(rss_kib(srv.proc.pid) - rss0, 64 * 1024, "memory grew by 64 MB+")
+            # The heads never end: the server must close them (2 x --timeout for a request).
+            deadline = time.monotonic() + 15
+            open_ = list(slow)
+            while open_ and time.monotonic() < deadline:
+                still = []
+                for c in open_:
+                    try:
+                        if c.recv(4096) == b"":
+                            continue        # closed
+                    except BlockingIOError:
+                        pass
+                    except OSError:
+                        continue            # reset: closed too
+                    still.append(c)
+                open_ = still
+                time.sleep(0.2)
+            self.assertEqual(len(open_), 0, "%d slow connections still open" % len(open_))
+        finally:
+            for c in slow:
+                c.close()
+        srv.stop()
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for ln in f:
+            if ln.startswith("VmRSS:"):
+                return int(ln.split()[1])
+    raise AssertionError("no VmRSS for pid %d" % pid)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -527,6 +527,8 @@ class ReadOnlyStoreTest(StoreCases, unittest.TestCase):
             # It started (sqlite opened the file read-only): reads answer, writes cannot.
             s.start("--cost", "credit=1")
             self.addCleanup(s.kill)
+            # ... and says so at start, before anyone finds out from a 503.
+            self.assertRegex(s.log_text(), r"store: .*%s is read-only" % re.escape(s.db))
             self.assertVerdicts(s, ok, "UNAVAILABLE", "read-only, metered")
             self.assertVerdicts(s, off, {"DISABLED", "UNAVAILABLE"}, "read-only, deactivated")
             me = s.rest("GET", "/rest/me", key=ok)          # free: a read

@@ -297,13 +297,14 @@ class RestBodyLimitTest(unittest.TestCase):
         self.assertEqual(r.json().get("code"), "INVALID", r)
 
     def test_oversize_request_is_logged(self):
-        before = self.srv.log_text().count("request id=")
-        self.srv.rest("POST", "/rest/login", headers=["Content-Type: application/json"],
-                      body="y" * 5000)
-        time.sleep(0.2)
-        lines = [ln for ln in self.srv.log_text().splitlines() if "request id=" in ln]
-        self.assertEqual(len(lines), before + 1, "the refused request left no log line")
-        self.assertIn("status=413", lines[-1])
+        r = self.srv.rest("POST", "/rest/login", headers=["Content-Type: application/json"],
+                          body="y" * 5000)
+        rid = r.headers.get("x-request-id")
+        self.assertTrue(rid, r)
+        log = self.srv.wait_log("request id=%s " % rid)
+        lines = [ln for ln in log.splitlines() if "request id=%s " % rid in ln]
+        self.assertEqual(len(lines), 1, "the refused request left no log line")
+        self.assertIn("status=413", lines[0])
 
     def test_small_body_is_served(self):
         r = self.srv.rest_login("nobody", "x")

@@ -15,7 +15,7 @@ LISTEN   ?= 127.0.0.1:8080
 # its promtool checks GET /metrics; its service is not started by the tests).
 DEB_BUILD := gcc make pkg-config gsoap libgsoap-dev libsqlite3-dev libssl-dev libxml2-dev libjansson-dev
 DEB_TEST  := libcmocka-dev curl python3 python3-zeep python3-jsonschema python3-lxml libxml2-utils \
-             php-cli php-soap nginx openssl prometheus
+             php-cli php-soap nginx openssl chromium prometheus
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
 HARDEN   := -fstack-protector-strong
@@ -39,10 +39,13 @@ LDLIBS     = $(PKG_LIBS) -lpthread
 GEN_SRC  := $(GEN)/soapC.c $(GEN)/soapServer.c
 GEN_HDR  := $(GEN)/soapH.h $(GEN)/soapStub.h $(GEN)/TrackServiceSoap.nsmap
 WSDL_C   := $(GEN)/wsdl_blob.c
+CONSOLE_C := $(GEN)/console_blob.c
+CONSOLE_FILES := src/console/index.html src/console/console.css src/console/console.js
 
 SRC      := $(filter-out src/main.c,$(wildcard src/*.c))
 OBJ      := $(SRC:src/%.c=$(BUILD)/%.o)
-GEN_OBJ  := $(BUILD)/soapC.o $(BUILD)/soapServer.o $(BUILD)/wsdl_blob.o $(BUILD)/nsmap.o
+GEN_OBJ  := $(BUILD)/soapC.o $(BUILD)/soapServer.o $(BUILD)/wsdl_blob.o $(BUILD)/console_blob.o \
+            $(BUILD)/nsmap.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -77,6 +80,19 @@ $(WSDL_C): wsdl/TrackService.wsdl wsdl/openapi.json
 	  echo '0x00 };'; \
 	  echo 'const size_t tsk_openapi_size = sizeof(tsk_openapi_data) - 1;'; } > $@
 
+# The keys console (src/console/) is compiled in too: tsk_console_<file name>[] and _size.
+$(CONSOLE_C): $(CONSOLE_FILES)
+	@mkdir -p $(GEN)
+	{ echo '/* generated from src/console/ by the Makefile */'; \
+	  echo '#include <stddef.h>'; \
+	  for f in $(CONSOLE_FILES); do \
+	    v=tsk_console_$$(basename $$f | tr '.-' '__'); \
+	    echo "const unsigned char $${v}[] = {"; \
+	    od -An -v -tx1 $$f | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	    echo '0x00 };'; \
+	    echo "const size_t $${v}_size = sizeof($${v}) - 1;"; \
+	  done; } > $@
+
 # The namespace table, defined once; libgsoap refers to it by name.
 $(GEN)/nsmap.c: $(GEN_HDR)
 	printf '#include "soapH.h"\n#include "TrackServiceSoap.nsmap"\n' > $@
@@ -92,6 +108,9 @@ $(BUILD)/soapServer.o: $(GEN)/soapServer.c $(GEN_HDR)
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS_ALL) -w -c -o $@ $<
 $(BUILD)/wsdl_blob.o: $(WSDL_C)
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS_ALL) -w -c -o $@ $<
+$(BUILD)/console_blob.o: $(CONSOLE_C)
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS_ALL) -w -c -o $@ $<
 

@@ -39,6 +39,8 @@ struct config {
 	char	tls_cert[1024];		/* PEM certificate chain; "" = plain HTTP */
 	char	tls_key[1024];		/* PEM private key */
 	int	allow_plain;		/* plain HTTP on a non-loopback address is allowed */
+	char	admin_origins[1024];	/* web origins besides our own that may call the admin
+					   API from a browser (origin.h; space-separated) */
 	enum log_format	log_format;	/* request and other lines: text (default), json, logfmt */
 	enum log_target	log_target;	/* stderr (default) or syslog */
 	char	metrics_allow[512];	/* who may GET /metrics (ipallow.h); "" = no one */

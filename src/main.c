@@ -16,6 +16,7 @@
 #include "config.h"
 #include "ipallow.h"
 #include "log.h"
+#include "origin.h"
 #include "password.h"
 #include "server.h"
 #include "store.h"
@@ -58,13 +59,14 @@ static const struct help {
 	    "                   [--login-sunset DATE] [--trusted-proxy LIST]\n"
 	    "                   [--max-conns-per-client N] [--login-max-failures N]\n"
 	    "                   [--tls-cert PEM --tls-key PEM] [--allow-plain]\n"
+	    "                   [--admin-origin URL]...\n"
 	    "                   [--log-format text|json|logfmt] [--log-target stderr|syslog]\n"
 	    "                   [--metrics-allow LIST]\n"
 	    "  Serve SOAP (POST /TrackService.asmx, WSDL at /TrackService.asmx?WSDL), REST\n"
 	    "  (/rest/credit, /rest/login, /rest/logout, /rest/me, /rest/verify) and the admin\n"
-	    "  API (/admin/v1/) on one port; for operators GET /metrics (Prometheus text),\n"
-	    "  GET /healthz (the process answers) and GET /readyz (the database answers; 503\n"
-	    "  when it does not), without a key.\n"
+	    "  API (/admin/v1/) and the keys console (/console/) on one port; for operators\n"
+	    "  GET /metrics (Prometheus text), GET /healthz (the process answers) and\n"
+	    "  GET /readyz (the database answers; 503 when it does not), without a key.\n"
 	    "  --listen     address to listen on (default 127.0.0.1:8080; port 0 picks one)\n"
 	    "  --no-demo    do not create the demo account on first start\n"
 	    "  --session-idle  Login sessions end after this many idle seconds (14400)\n"
@@ -93,6 +95,9 @@ static const struct help {
 	    "               otherwise: keys would cross the network in the clear)\n"
 	    "  --trusted-proxy LIST  peers (addresses, CIDR blocks) whose X-Forwarded-For names\n"
 	    "               the client, for IP allowlists and the log (e.g. 127.0.0.1 for nginx)\n"
+	    "  --admin-origin URL  a web origin (scheme://host[:port]) besides the server's own\n"
+	    "               whose pages may call the admin API (CORS); repeatable. Requests with\n"
+	    "               any other Origin get 403 ORIGIN_NOT_ALLOWED\n"
 	    "  --log-format  one line per request (id, client, channel, method, route, status,\n"
 	    "               verdict, key_id, account_id, ms) and every other line as text\n"
 	    "               (default), json (JSON lines) or logfmt; never a key, session or\n"
@@ -277,6 +282,11 @@ cmd_serve(struct cli *c)
 				    "CIDR blocks, comma-separated", "serve ");
 			snprintf(c->cfg.trusted_proxies, sizeof(c->cfg.trusted_proxies), "%s",
 			    c->argv[i]);
+		} else if (strcmp(c->argv[i], "--admin-origin") == 0 && i + 1 < c->argc) {
+			if (origin_list_add(c->cfg.admin_origins, sizeof(c->cfg.admin_origins),
+			    c->argv[++i]) != 0)
+				return cli_usage_error("serve: --admin-origin takes an origin such as "
+				    "https://admin.example.com (no path), at most a few", "serve ");
 		} else if (strcmp(c->argv[i], "--log-format") == 0 && i + 1 < c->argc) {
 			if (config_log_format_parse(&c->cfg, c->argv[++i]) != 0)
 				return cli_usage_error("serve: --log-format takes text, json or "

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The REST shim: routes every non-SOAP request (credit, login, logout, me, verify, the WSDL, and
- * the admin API's prefix) and answers in JSON or, where TrackRoad's REST does, in XML.
- * Authentication is the validator's; this file maps verdicts onto HTTP statuses.
+ * the admin API's prefix, the keys console) and answers in JSON or, where TrackRoad's REST
+ * does, in XML. Authentication is the validator's; this file maps verdicts onto HTTP statuses.
+ * It also decides which web origins may call the admin API from a browser (CORS).
  */
 #include "rest.h"
 
@@ -12,12 +13,15 @@
 #include <strings.h>
 #include <time.h>
 
+#include "console.h"
 #include "log.h"
+#include "origin.h"
 #include "reply.h"
 #include "rest_ops.h"
 #include "login.h"
 #include "soapH.h"
 #include "soapsvc.h"
+#include "tls.h"
 #include "tstime.h"
 #include "validator.h"
 
@@ -34,6 +38,7 @@ static int	r_me(struct soap *, struct request *, const struct rest_body *);
 static int	r_verify(struct soap *, struct request *, const struct rest_body *);
 static int	r_wsdl(struct soap *, struct request *, const struct rest_body *);
 static int	r_openapi(struct soap *, struct request *, const struct rest_body *);
+static int	r_console(struct soap *, struct request *, const struct rest_body *);
 
 static const struct route {
 	const char	*path;		/* matched case-insensitively, as ASMX and TrackRoad do */
@@ -47,6 +52,10 @@ static const struct route {
 	{ "/rest/verify", 0, r_verify },
 	{ REST_SOAP_PATH, SOAP_GET, r_wsdl },	/* POST goes to the SOAP dispatcher */
 	{ "/openapi.json", SOAP_GET, r_openapi },
+	{ "/console", SOAP_GET, r_console },
+	{ "/console/", SOAP_GET, r_console },
+	{ "/console/console.css", SOAP_GET, r_console },
+	{ "/console/console.js", SOAP_GET, r_console },
 	{ "/metrics", SOAP_GET, rest_ops_metrics },
 	{ "/healthz", SOAP_GET, rest_ops_healthz },
 	{ "/readyz", SOAP_GET, rest_ops_readyz },
@@ -297,11 +306,76 @@ r_openapi(struct soap *soap, struct request *r, const struct rest_body *b)
 	    (const char *)tsk_openapi_data, tsk_openapi_size);
 }
 
+/* The keys console's files (console.c). */
+static int
+r_console(struct soap *soap, struct request *r, const struct rest_body *b)
+{
+	(void)b;
+	return console_serve(soap, r);
+}
+
+/*
+ * The Origin header of this request, or NULL. gSOAP keeps soap->origin from one request to the
+ * next on a connection, but sets soap->cors_origin (to "Access-Control-Allow-Origin: *" for
+ * every response) only when this request had one, and clears it before each request: take it
+ * as the sign, and clear it, so that no response allows every origin. What may call the
+ * admin API is decided in admin_origin below.
+ */
+static const char *
+request_origin(struct soap *soap)
+{
+	const char	*o = soap->cors_origin != NULL ? soap->origin : NULL;
+
+	soap->cors_origin = NULL;
+	return o;
+}
+
+/*
+ * A browser's request to the admin API: the server's own origin passes; a configured one
+ * (serve --admin-origin) passes with CORS headers, and its preflight (OPTIONS with
+ * Access-Control-Request-Method) is answered here; any other origin gets 403 before the key is
+ * looked at. Returns 0 to go on to the admin API, else 1 with a reply sent (its rc in *rc).
+ */
+static int
+admin_origin(struct soap *soap, struct request *r, const char *origin, int *rc)
+{
+	char	line[ORIGIN_MAX + 40];
+
+	request_add_header(r, soap, "Vary: Origin");
+	request_add_header(r, soap, "Cache-Control: no-store");
+	switch (origin_classify(origin, r->host, tls_enabled(r->cfg), r->cfg->admin_origins)) {
+	case ORIGIN_NONE:
+	case ORIGIN_SAME:
+		return 0;
+	case ORIGIN_CONFIGURED:
+		break;
+	default:
+		*rc = reply_error(soap, r, 403, "ORIGIN_NOT_ALLOWED", "Requests from this web "
+		    "origin may not call the admin API (see serve --admin-origin)");
+		return 1;
+	}
+	snprintf(line, sizeof(line), "Access-Control-Allow-Origin: %s", origin);
+	request_add_header(r, soap, line);
+	if (soap->status == SOAP_OPTIONS && soap->cors_method != NULL) {
+		request_add_header(r, soap, "Access-Control-Allow-Methods: GET, POST, DELETE");
+		request_add_header(r, soap, "Access-Control-Allow-Headers: Authorization, "
+		    "Content-Type, X-API-Key");
+		request_add_header(r, soap, "Access-Control-Max-Age: 600");
+		r->route = "cors-preflight";
+		*rc = reply_raw(soap, r, 204, NULL, "", 0);
+		return 1;
+	}
+	request_add_header(r, soap, "Access-Control-Expose-Headers: X-Request-Id, X-Tskey-Code, "
+	    "Retry-After");
+	return 0;
+}
+
 int
 rest_too_large(struct soap *soap)
 {
 	struct request	*r = soap->user;
 
+	(void)request_origin(soap);	/* no "Access-Control-Allow-Origin: *" here either */
 	r->route = "body";
 	soap->keep_alive = 0;
 	return reply_error(soap, r, 413, "TOO_LARGE",
@@ -314,8 +388,10 @@ rest_serve(struct soap *soap)
 	struct request		*r = soap->user;
 	const struct route	*rt, *path_match = NULL;
 	struct rest_body	 b = { NULL, 0 };
+	const char		*origin = request_origin(soap);
 	char			 allow[64];
 	size_t			 i;
+	int			 rc;
 
 	if (r->reject_status != 0) {
 		r->route = "framing";
@@ -346,6 +422,8 @@ rest_serve(struct soap *soap)
 	}
 	if (strncasecmp(soap->path, REST_ADMIN_PREFIX, strlen(REST_ADMIN_PREFIX)) == 0) {
 		r->route = REST_ADMIN_PREFIX;
+		if (admin_origin(soap, r, origin, &rc) != 0)
+			return rc;
 		return rest_admin_serve(soap, r, &b);
 	}
 	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {

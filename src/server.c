@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -275,8 +276,10 @@ hook_parse(struct soap *soap)
 	c->req.extra_hdr[0] = '\0';
 	snprintf(line, sizeof(line), "X-Request-Id: %s", c->req.id);
 	request_add_header(&c->req, soap, line);
-	if (err != SOAP_OK)
+	if (err != SOAP_OK) {
+		soap->cors_origin = NULL;	/* see below */
 		return err;
+	}
 	/* A declared body over the limit is refused before a byte of it is read, on any path. */
 	if (soap->length > c->srv->cfg->max_body)
 		soap->fform = rest_too_large;
@@ -289,8 +292,14 @@ hook_parse(struct soap *soap)
 	if (soap->status == SOAP_POST && soap->fform == NULL && (c->req.reject_status != 0 ||
 	    !rest_path_is(soap->path, REST_SOAP_PATH) || !rest_is_soap_type(soap->http_content)))
 		soap->fform = rest_serve;
-	if (soap->status == SOAP_POST && soap->fform == NULL)
+	if (soap->status == SOAP_POST && soap->fform == NULL) {
+		/*
+		 * gSOAP answers any request with an Origin header "Access-Control-Allow-Origin: *":
+		 * not ours to grant. The REST shim decides CORS itself (rest.c); SOAP allows none.
+		 */
+		soap->cors_origin = NULL;
 		guard_envelope(soap, c);
+	}
 	return SOAP_OK;
 }
 
@@ -755,6 +764,20 @@ signal_main(void *arg)
 	return NULL;
 }
 
+/*
+ * A serving process holds keys, session keys and passwords in memory while it checks them: a
+ * core dump would write them to disk. None is written (soft and hard limit 0, so a crash
+ * handler cannot raise it again).
+ */
+static void
+no_core_dumps(void)
+{
+	struct rlimit	rl = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &rl) != 0)
+		log_warn("setrlimit RLIMIT_CORE");
+}
+
 int
 server_run(const struct config *cfg, struct storepool *pool, server_ready_fn ready, void *arg)
 {
@@ -763,6 +786,7 @@ server_run(const struct config *cfg, struct storepool *pool, server_ready_fn rea
 	sigset_t	 set;
 	int		 rc = -1, flushing = 0;
 
+	no_core_dumps();
 	memset(&srv, 0, sizeof(srv));
 	srv.cfg = cfg;
 	srv.pool = pool;

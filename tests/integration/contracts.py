@@ -8,7 +8,9 @@ Every response the harness receives from a tskey server it started goes through 
         status must be one it lists (or the document's x-tskey-fallback responses: 404 for a
         path it does not list, 405 with Allow for a method a path does not list, 413 anywhere);
         required headers must be there and every documented header must fit its schema; the
-        Content-Type must be one the response lists; JSON bodies are validated with
+        Content-Type must be one the response lists; the console's text files must be UTF-8;
+        a CORS preflight answered 204 under /admin/v1/ must fit x-tskey-fallback's
+        corsPreflight; JSON bodies are validated with
         python3-jsonschema (Draft 2020-12, $refs resolved in the document), XML bodies
         (<CreditResult>, <Error>) are read by the schema's xml names and validated the same way;
         a response without content must have no body. An error body's requestId must be the
@@ -292,13 +294,14 @@ def _check_rest_body(api, method, resp_spec, headers, body, problems, soap_ok):
                             % (value.get("Code"), headers["x-tskey-code"]))
     elif media in ("text/xml", "application/soap+xml") and soap_ok is not None:
         soap_ok(media)
-    elif media == "text/plain":
+    elif media in ("text/plain", "text/html", "text/css", "text/javascript"):
+        # The console's files and /metrics: UTF-8 text, as the schema (a string) says.
         try:
-            value = body.decode("utf-8")
+            text = body.decode("utf-8")
         except UnicodeDecodeError as e:
-            problems.append("the text body is not UTF-8 (%s)" % e)
+            problems.append("the %s body is not UTF-8: %s" % (media, e))
             return
-        problems.extend("body " + e for e in api.errors(schema, value))
+        problems.extend("body " + e for e in api.errors(schema, text))
     else:
         problems.append("no check for %s content" % media)
 
@@ -416,6 +419,9 @@ def check(method, url, status, headers, body):
             fb = api.fallback.get("unknownPath")
         elif status == 405 and item is not None and method.lower() not in item:
             fb = api.fallback.get("unlistedMethod")
+        elif under_admin and method == "OPTIONS" and status == 204 and (
+                item is None or "options" not in item):
+            fb = api.fallback.get("corsPreflight")
         elif under_admin and str(status) in ADMIN_AUTH and (
                 item is None or method.lower() not in item):
             fb = {"$ref": "#/components/responses/" + ADMIN_AUTH[str(status)]}

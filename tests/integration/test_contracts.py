@@ -462,6 +462,8 @@ class LiveContractTest(unittest.TestCase):
         call("GET", "/rest/verify", key=session)
         call("POST", "/rest/logout", key=session)
         call("GET", "/openapi.json")
+        for path in ("/console", "/console/", "/console/console.css", "/console/console.js"):
+            call("GET", path)
         call("GET", "/TrackService.asmx", "/TrackService.asmx?wsdl")
         call("GET", "/metrics")
         call("GET", "/healthz")

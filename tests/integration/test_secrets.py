@@ -76,6 +76,10 @@ class SecretsTest(unittest.TestCase):
         rec("healthz", s.rest("GET", "/healthz"))
         rec("readyz", s.rest("GET", "/readyz"))
         cls.db_while_running = s.db_files()
+        with open("/proc/%d/limits" % s.proc.pid) as f:
+            cls.core_limit = [ln for ln in f if ln.startswith("Max core file size")]
+        with open("/proc/%d/cmdline" % s.proc.pid, "rb") as f:
+            cls.cmdline = f.read()
         s.stop()
         cls.db_after_stop = s.db_files()
         # key list, before and after a revoke.
@@ -113,6 +117,16 @@ class SecretsTest(unittest.TestCase):
                     self.assertNotIn(secret.encode(), data,
                                      "%s found in %s (%s)" % (what, fname, when))
         self.assertIn("tskey.db-wal", self.db_while_running, "expected a WAL file while serving")
+
+    def test_no_core_dump_can_hold_them(self):
+        # The serving process sets RLIMIT_CORE to 0, soft and hard: a crash writes no core.
+        self.assertEqual(len(self.core_limit), 1, self.core_limit)
+        self.assertEqual(self.core_limit[0].split()[4:6], ["0", "0"], self.core_limit)
+
+    def test_not_on_the_command_line(self):
+        for what, secret in (("key", self.key), ("password", self.PASSWORD),
+                             ("session", self.session)):
+            self.assertNotIn(secret.encode(), self.cmdline, what)
 
     def test_not_in_server_log(self):
         log = self.srv.log_bytes()

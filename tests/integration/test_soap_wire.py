@@ -34,6 +34,20 @@ class SoapWireTest(unittest.TestCase):
                                               self.srv.base, WSA)) + header_xml
         return envelope("CreditRemaining", version=version, header_xml=header_xml)
 
+    # ---- CORS ---------------------------------------------------------------------------
+    def test_no_cross_origin_grant_on_soap(self):
+        # gSOAP answers a request with an Origin header "Access-Control-Allow-Origin: *" (and
+        # allows credentials); the SOAP endpoint grants no origin anything, answer or fault.
+        ct = "Content-Type: text/xml; charset=utf-8"
+        act = 'SOAPAction: "%s"' % ACTION.format("CreditRemaining")
+        for name, headers in (("answer", [ct, act]), ("fault", [ct])):
+            with self.subTest(name):
+                resp, res = self.post(self.credit_env(), headers + [
+                    "Origin: https://evil.example"])
+                self.assertEqual(resp.status, 200 if name == "answer" else 500, resp)
+                grants = [k for k in resp.headers if k.startswith("access-control-")]
+                self.assertEqual(grants, [], resp.headers)
+
     # ---- SOAPAction ---------------------------------------------------------------------
     def test_soap11_without_soapaction_is_refused(self):
         resp, res = self.post(self.credit_env(), ["Content-Type: text/xml; charset=utf-8"])

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "admin.h"
 #include "config.h"
@@ -18,6 +19,10 @@ struct cli {
 	struct config	 cfg;
 	int		 argc;	/* what is left after the command word */
 	char		**argv;
+	int		 gargc;	/* the global options, before the command word */
+	char		**gargv;
+	const char	*config_path;	/* --config or $TSKEY_CONFIG; NULL = none */
+	int		 serve;	/* the command is serve: argv holds its flags */
 };
 
 /* Commands: return the process exit status. */
@@ -27,6 +32,14 @@ int	cli_user(struct cli *c);
 int	cli_credit(struct cli *c);
 int	cli_audit(struct cli *c);
 int	cli_report_migration(struct cli *c);	/* tskey report migration ... */
+int	cli_config(struct cli *c);	/* tskey config check|show|sample */
+int	cli_backup(struct cli *c);	/* tskey backup FILE */
+
+/*
+ * c's settings, every layer in order (config.h): defaults, c->config_path, the environment,
+ * the global options, and serve's options when c->serve. Errors go to errs; their number.
+ */
+int	cli_settings(const struct cli *c, struct config *cfg, FILE *errs);
 
 /* Shared by the command files. */
 int		 cli_usage_error(const char *msg, const char *cmd);

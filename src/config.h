@@ -1,13 +1,25 @@
 /* SPDX-License-Identifier: MIT */
-/* Settings of a running server: defaults here, overridden by flags in main.c; read-only once serving. */
+/*
+ * Settings of a running server. One table (config.c) names every setting with its type, flag,
+ * environment variable (TSKEY_ + the name in capitals), whether SIGHUP reloads it and its help;
+ * the parser, `tskey config check|show|sample`, the serve help and the documentation all come
+ * from it. Layers, later winning: built-in defaults, the file (--config / TSKEY_CONFIG), the
+ * environment, the flags. A struct config is plain data: once loaded it is never changed, a
+ * reload makes a new one (live.h).
+ */
 #ifndef CONFIG_H
 #define CONFIG_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "log.h"
 #include "ops.h"
+
+#define CONFIG_MAX_SETTINGS	48	/* room in struct config's source[] */
+
+enum config_source { CONFIG_SRC_DEFAULT = 0, CONFIG_SRC_FILE, CONFIG_SRC_ENV, CONFIG_SRC_FLAG };
 
 struct config {
 	char	db_path[1024];
@@ -41,22 +53,58 @@ struct config {
 	int	allow_plain;		/* plain HTTP on a non-loopback address is allowed */
 	char	admin_origins[1024];	/* web origins besides our own that may call the admin
 					   API from a browser (origin.h; space-separated) */
+	int	log_level;		/* enum log_level (log.h) */
+	char	config_path[1024];	/* the file read; "" = none */
+	unsigned char source[CONFIG_MAX_SETTINGS];	/* enum config_source, by setting */
 	enum log_format	log_format;	/* request and other lines: text (default), json, logfmt */
 	enum log_target	log_target;	/* stderr (default) or syslog */
 	char	metrics_allow[512];	/* who may GET /metrics (ipallow.h); "" = no one */
 };
 
+/* Built-in defaults only (no file, no environment). */
 void	config_defaults(struct config *cfg);
+
+/*
+ * The layers. Each writes "WHERE: what is wrong" lines to errs (file errors as FILE:LINE:)
+ * and returns the number of errors; a bad value leaves that setting as it was.
+ *   config_file: `name = value` lines, # comments, blank lines; unknown names are errors.
+ *   config_env:  TSKEY_<NAME> for every setting (set but empty counts as unset).
+ *   config_flag: argv[*i] if it is a flag of the table (global: the ones that go before the
+ *                command, else serve's); consumes its value and advances *i past it.
+ *                Returns 1 when taken, 0 when argv[*i] is no such flag, -1 on a bad value.
+ */
+int	config_file(struct config *cfg, const char *path, FILE *errs);
+int	config_env(struct config *cfg, FILE *errs);
+int	config_flag(struct config *cfg, int global, int argc, char **argv, int *i, FILE *errs);
+
+/*
+ * Every layer in order: defaults, the file at path (NULL: none), the environment, the global
+ * flags gargv[0..gargc) ("--config FILE" is skipped there), serve's flags sargv[0..sargc).
+ * Returns the number of errors (written to errs); an unknown flag is one.
+ */
+int	config_load(struct config *cfg, const char *path, int gargc, char **gargv, int sargc,
+	    char **sargv, FILE *errs);
+
+/* Settings that only make sense together (tls_cert with tls_key). Errors as above. */
+int	config_validate(const struct config *cfg, FILE *errs);
+
+/* Print every setting: "name = value  # source" (show) or the commented sample file. */
+void	config_show(const struct config *cfg, FILE *out);
+void	config_sample(FILE *out);
+/* The flags of the table (global or serve's), one per line, with help and default. */
+void	config_flag_help(FILE *out, int global);
+
+/*
+ * Before a reload: for every setting that differs between running and next, log it; a
+ * setting SIGHUP cannot apply is logged as needing a restart and put back to its running
+ * value in next. Returns the number of settings changed and applied.
+ */
+int	config_reload_merge(struct config *next, const struct config *running);
 
 /* Parse "OPERATION=CREDITS" (see ops.h) into cfg. 0 on success, -1 if malformed. */
 int	config_cost_parse(struct config *cfg, const char *spec);
 
 /* Parse "HOST:PORT", "[V6]:PORT" or ":PORT" into cfg. 0 on success, -1 if malformed. */
 int	config_listen_parse(struct config *cfg, const char *spec);
-
-/* "text" | "json" | "logfmt", "stderr" | "syslog", an allowlist: 0, or -1 if malformed. */
-int	config_log_format_parse(struct config *cfg, const char *spec);
-int	config_log_target_parse(struct config *cfg, const char *spec);
-int	config_metrics_allow_parse(struct config *cfg, const char *spec);
 
 #endif

@@ -238,6 +238,12 @@ static enum framing_status
 body_plain(struct framing *f, size_t length, const struct timespec *deadline, framing_read_fn rd,
     void *ctx)
 {
+	/* Room for the whole body at once: one allocation, not a doubling series, for a big one. */
+	if (f->len - f->head_end < length && reserve(f, f->head_end + length - f->len,
+	    f->head_end + length + READ_MIN) != 0) {
+		f->eof = 1;
+		return FRAMING_EOF;
+	}
 	while (f->len - f->head_end < length) {
 		if (past(deadline) || fill(f, f->head_end + length + READ_MIN, rd, ctx) != 0) {
 			f->eof = 1;

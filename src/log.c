@@ -7,6 +7,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,8 @@
 #define MSG_MAX		2048
 #define LINE_MAX_BYTES	(6 * MSG_MAX + 4096)
 
-static enum log_level	log_verbosity = LOG_LEVEL_INFO;
+/* Atomic: SIGHUP may change it while workers log. */
+static _Atomic int	log_verbosity = LOG_LEVEL_INFO;
 static enum log_format	log_fmt = LOG_FORMAT_TEXT;
 static enum log_target	log_tgt = LOG_TARGET_STDERR;
 

@@ -14,20 +14,19 @@
 #include "admin.h"
 #include "cli.h"
 #include "config.h"
-#include "ipallow.h"
 #include "log.h"
-#include "origin.h"
 #include "password.h"
 #include "server.h"
 #include "store.h"
 #include "storepool.h"
-#include "tstime.h"
 
 static const char usage_main[] =
-    "usage: tskey [--db FILE] [--max-keys N] [-v | -q] COMMAND ...\n"
+    "usage: tskey [--config FILE] [--db FILE] [--max-keys N] [-v | -q] COMMAND ...\n"
     "\n"
     "commands:\n"
     "  serve [--listen HOST:PORT] [--no-demo] ...   run the SOAP + REST server\n"
+    "  config check [FILE] | config show [SERVE FLAGS] | config sample\n"
+    "  backup FILE                                  a consistent copy of the live database\n"
     "  account create NAME [--credit N] [--allowance N]\n"
     "  account list\n"
     "  account allowance ACCOUNT N                  monthly allowance (0: none)\n"
@@ -43,70 +42,40 @@ static const char usage_main[] =
     "  audit [--account NAME] [--limit N]           the lifecycle audit trail, newest first\n"
     "  report migration [--account NAME] [--since DAYS]  keys and users still on SOAP or Login\n"
     "\n"
-    "The database is --db FILE, else $TSKEY_DB, else ./tskey.db. --max-keys caps the usable\n"
-    "keys of one account (default 100; 0: no cap).\n"
+    "Settings come from built-in defaults, then the file --config FILE (or $TSKEY_CONFIG),\n"
+    "then TSKEY_<NAME> environment variables, then flags; tskey config sample lists them.\n"
+    "The database is --db FILE (db, $TSKEY_DB), default ./tskey.db. --max-keys caps the\n"
+    "usable keys of one account (default 100; 0: no cap).\n"
     "tskey COMMAND --help describes a command.\n";
 
 static const struct help {
 	const char	*cmd;
 	const char	*text;
 } helps[] = {
-	{ "serve", "usage: tskey serve [--listen HOST:PORT] [--no-demo] [--session-idle SECONDS]\n"
-	    "                   [--max-conns N] [--max-body BYTES] [--timeout SECONDS]\n"
-	    "                   [--cost OPERATION=CREDITS]... [--uniform-errors]\n"
-	    "                   [--no-api-user-login] [--password-max-age DAYS]\n"
-	    "                   [--usage-flush-ms MS] [--login-deprecated DATE]\n"
-	    "                   [--login-sunset DATE] [--trusted-proxy LIST]\n"
-	    "                   [--max-conns-per-client N] [--login-max-failures N]\n"
-	    "                   [--tls-cert PEM --tls-key PEM] [--allow-plain]\n"
-	    "                   [--admin-origin URL]...\n"
-	    "                   [--log-format text|json|logfmt] [--log-target stderr|syslog]\n"
-	    "                   [--metrics-allow LIST]\n"
+	{ "serve", "usage: tskey serve [OPTIONS]\n"
 	    "  Serve SOAP (POST /TrackService.asmx, WSDL at /TrackService.asmx?WSDL), REST\n"
 	    "  (/rest/credit, /rest/login, /rest/logout, /rest/me, /rest/verify) and the admin\n"
 	    "  API (/admin/v1/) and the keys console (/console/) on one port; for operators\n"
-	    "  GET /metrics (Prometheus text), GET /healthz (the process answers) and\n"
-	    "  GET /readyz (the database answers; 503 when it does not), without a key.\n"
-	    "  --listen     address to listen on (default 127.0.0.1:8080; port 0 picks one)\n"
-	    "  --no-demo    do not create the demo account on first start\n"
-	    "  --session-idle  Login sessions end after this many idle seconds (14400)\n"
-	    "  --max-conns  open connections at most (1024); more are closed at accept\n"
-	    "  --max-conns-per-client  open connections from one address at most (256); more\n"
-	    "               get 503 and are closed\n"
-	    "  --login-max-failures  failed Logins of one user from one address before a\n"
-	    "               15-minute lockout (5); 4x that from one address locks the address,\n"
-	    "               10x that for one user name locks the name for a minute\n"
-	    "  --max-body   request body bytes at most (1048576)\n"
-	    "  --timeout    seconds a connection may idle or stall (15)\n"
-	    "  --cost       credits an operation takes: credit (0), me (0), logout (0),\n"
-	    "               verify (1), admin (0)\n"
-	    "  --uniform-errors  answer MISSING, INVALID, DISABLED and EXPIRED alike\n"
-	    "               (401 UNAUTHORIZED), so callers cannot probe which keys exist\n"
-	    "  --no-api-user-login  API users may not use the legacy Login\n"
-	    "  --password-max-age   a person's password expires after DAYS (API users' never)\n"
-	    "  --usage-flush-ms     last-used times and use counts reach the store this often\n"
-	    "               (1000)\n"
-	    "  --login-deprecated DATE  mark the legacy Login (SOAP and REST) deprecated since\n"
-	    "               DATE: its responses carry a Deprecation header (RFC 9745)\n"
-	    "  --login-sunset DATE      ... and a Sunset header (RFC 8594) naming when it goes\n"
-	    "  --tls-cert, --tls-key  serve HTTPS (TLS 1.2 and 1.3 only) with this certificate\n"
-	    "               chain and private key, both PEM\n"
-	    "  --allow-plain  allow plain HTTP on an address that is not loopback (refused\n"
-	    "               otherwise: keys would cross the network in the clear)\n"
-	    "  --trusted-proxy LIST  peers (addresses, CIDR blocks) whose X-Forwarded-For names\n"
-	    "               the client, for IP allowlists and the log (e.g. 127.0.0.1 for nginx)\n"
-	    "  --admin-origin URL  a web origin (scheme://host[:port]) besides the server's own\n"
-	    "               whose pages may call the admin API (CORS); repeatable. Requests with\n"
-	    "               any other Origin get 403 ORIGIN_NOT_ALLOWED\n"
-	    "  --log-format  one line per request (id, client, channel, method, route, status,\n"
-	    "               verdict, key_id, account_id, ms) and every other line as text\n"
-	    "               (default), json (JSON lines) or logfmt; never a key, session or\n"
-	    "               password\n"
-	    "  --log-target  stderr (default) or syslog (facility daemon, ident tskey)\n"
-	    "  --metrics-allow LIST  client addresses and CIDR blocks that may GET /metrics\n"
-	    "               (default 127.0.0.0/8,::1: loopback only; others get 403). A request\n"
-	    "               with X-Forwarded-For counts only through a --trusted-proxy\n"
-	    "  Stops cleanly on SIGTERM or SIGINT.\n" },
+	    "  GET /metrics (Prometheus text; metrics_allow), GET /healthz (the process\n"
+	    "  answers) and GET /readyz (the database answers; 503 when not), without a key.\n"
+	    "  Every option is also a setting of the configuration file and a TSKEY_<NAME>\n"
+	    "  environment variable (tskey config sample).\n"
+	    "  Plain HTTP is refused off loopback unless allow_plain; SIGHUP re-reads the\n"
+	    "  configuration (what needs a restart is logged and kept); SIGTERM or SIGINT stop\n"
+	    "  cleanly.\n"
+	    "options:\n" },
+	{ "config", "usage: tskey config check [FILE]\n"
+	    "       tskey [--config FILE] config show [SERVE OPTIONS]\n"
+	    "       tskey config sample\n"
+	    "  check: read FILE (default: --config or $TSKEY_CONFIG) and say what is wrong,\n"
+	    "  with FILE:LINE; exits 0 when it is good, 1 when not.\n"
+	    "  show: the settings serve would run with, and where each comes from (default,\n"
+	    "  file, environment, flag).\n"
+	    "  sample: a configuration file with every setting and its default, commented.\n" },
+	{ "backup", "usage: tskey backup FILE\n"
+	    "  Copy the database, while the server serves, into FILE (replaced atomically when\n"
+	    "  complete; mode 0600), with sqlite's online backup in small steps, then check the\n"
+	    "  copy with PRAGMA integrity_check. Exits 0 when the copy is complete and sound.\n" },
 	{ "account", "usage: tskey account create NAME [--credit N] [--allowance N]\n"
 	    "       tskey account list\n"
 	    "       tskey account allowance ACCOUNT N\n"
@@ -158,10 +127,15 @@ help_for(const char *cmd)
 	for (i = 0; i < sizeof(helps) / sizeof(helps[0]); i++) {
 		if (strcmp(helps[i].cmd, cmd) == 0) {
 			fputs(helps[i].text, stdout);
+			if (strcmp(cmd, "serve") == 0)
+				config_flag_help(stdout, 0);
 			return 0;
 		}
 	}
 	fputs(usage_main, stdout);
+	fputs("\nglobal options (before the command):\n"
+	    "  --config FILE                the configuration file (or $TSKEY_CONFIG)\n", stdout);
+	config_flag_help(stdout, 1);
 	return 0;
 }
 
@@ -210,35 +184,13 @@ serve_ready(const struct config *cfg, int port, void *arg)
 	fflush(stdout);
 }
 
-/* The numeric serve options: 1 when name is one and value is in range. */
+/* SIGHUP: the settings as a start now would read them (the same file, environment, flags). */
 static int
-serve_number(struct config *cfg, const char *name, const char *value)
+serve_reload(struct config *next, void *arg)
 {
-	int64_t	v;
+	struct cli	*c = arg;
 
-	if (cli_parse_int64(value, &v) != 0 || v < 1)
-		return 0;
-	if (strcmp(name, "--session-idle") == 0)
-		cfg->session_idle = v;
-	else if (strcmp(name, "--max-conns") == 0 && v <= 100000)
-		cfg->max_conns = (int)v;
-	else if (strcmp(name, "--max-body") == 0 && v <= 64 * 1024 * 1024)
-		cfg->max_body = (size_t)v;
-	else if (strcmp(name, "--timeout") == 0 && v <= 3600)
-		cfg->recv_timeout = cfg->send_timeout = (int)v;
-	else if (strcmp(name, "--touch-slack") == 0)
-		cfg->touch_slack = v;
-	else if (strcmp(name, "--max-conns-per-client") == 0 && v <= 100000)
-		cfg->max_conns_per_client = (int)v;
-	else if (strcmp(name, "--login-max-failures") == 0 && v <= 1000)
-		cfg->login_max_failures = (int)v;
-	else if (strcmp(name, "--password-max-age") == 0 && v <= 100000)
-		cfg->password_max_age = v * 86400;
-	else if (strcmp(name, "--usage-flush-ms") == 0 && v <= 3600000)
-		cfg->usage_flush_ms = (int)v;
-	else
-		return 0;
-	return 1;
+	return cli_settings(c, next, stderr) == 0 ? 0 : -1;
 }
 
 static int
@@ -246,71 +198,9 @@ cmd_serve(struct cli *c)
 {
 	struct storepool	*pool = NULL;
 	struct store		*st;
-	int			 i, rc;
+	int			 rc;
 
-	for (i = 0; i < c->argc; i++) {
-		if (strcmp(c->argv[i], "--listen") == 0 && i + 1 < c->argc) {
-			if (config_listen_parse(&c->cfg, c->argv[++i]) != 0)
-				return cli_usage_error("serve: --listen takes HOST:PORT", "serve ");
-		} else if (strcmp(c->argv[i], "--no-demo") == 0) {
-			c->cfg.demo = 0;
-		} else if (strcmp(c->argv[i], "--uniform-errors") == 0) {
-			c->cfg.uniform_errors = 1;
-		} else if (strcmp(c->argv[i], "--no-api-user-login") == 0) {
-			c->cfg.api_user_login = 0;
-		} else if ((strcmp(c->argv[i], "--login-deprecated") == 0 ||
-		    strcmp(c->argv[i], "--login-sunset") == 0) && i + 1 < c->argc) {
-			int64_t	*t = strcmp(c->argv[i], "--login-deprecated") == 0 ?
-				    &c->cfg.login_deprecation : &c->cfg.login_sunset;
-
-			if (tstime_parse(c->argv[++i], t) != 0)
-				return cli_usage_error("serve: --login-deprecated and --login-sunset "
-				    "take YYYY-MM-DD or an RFC 3339 time", "serve ");
-		} else if ((strcmp(c->argv[i], "--tls-cert") == 0 ||
-		    strcmp(c->argv[i], "--tls-key") == 0) && i + 1 < c->argc) {
-			char	*dst = strcmp(c->argv[i], "--tls-cert") == 0 ? c->cfg.tls_cert :
-				    c->cfg.tls_key;
-
-			snprintf(dst, sizeof(c->cfg.tls_cert), "%s", c->argv[++i]);
-		} else if (strcmp(c->argv[i], "--allow-plain") == 0) {
-			c->cfg.allow_plain = 1;
-		} else if (strcmp(c->argv[i], "--trusted-proxy") == 0 && i + 1 < c->argc) {
-			i++;
-			if (ipallow_valid(c->argv[i]) != 0 || strlen(c->argv[i]) >=
-			    sizeof(c->cfg.trusted_proxies))
-				return cli_usage_error("serve: --trusted-proxy takes addresses and "
-				    "CIDR blocks, comma-separated", "serve ");
-			snprintf(c->cfg.trusted_proxies, sizeof(c->cfg.trusted_proxies), "%s",
-			    c->argv[i]);
-		} else if (strcmp(c->argv[i], "--admin-origin") == 0 && i + 1 < c->argc) {
-			if (origin_list_add(c->cfg.admin_origins, sizeof(c->cfg.admin_origins),
-			    c->argv[++i]) != 0)
-				return cli_usage_error("serve: --admin-origin takes an origin such as "
-				    "https://admin.example.com (no path), at most a few", "serve ");
-		} else if (strcmp(c->argv[i], "--log-format") == 0 && i + 1 < c->argc) {
-			if (config_log_format_parse(&c->cfg, c->argv[++i]) != 0)
-				return cli_usage_error("serve: --log-format takes text, json or "
-				    "logfmt", "serve ");
-		} else if (strcmp(c->argv[i], "--log-target") == 0 && i + 1 < c->argc) {
-			if (config_log_target_parse(&c->cfg, c->argv[++i]) != 0)
-				return cli_usage_error("serve: --log-target takes stderr or syslog",
-				    "serve ");
-		} else if (strcmp(c->argv[i], "--metrics-allow") == 0 && i + 1 < c->argc) {
-			if (config_metrics_allow_parse(&c->cfg, c->argv[++i]) != 0)
-				return cli_usage_error("serve: --metrics-allow takes addresses and "
-				    "CIDR blocks, comma-separated", "serve ");
-		} else if (strcmp(c->argv[i], "--cost") == 0 && i + 1 < c->argc) {
-			if (config_cost_parse(&c->cfg, c->argv[++i]) != 0)
-				return cli_usage_error("serve: --cost takes OPERATION=CREDITS "
-				    "(credit, me, logout, verify, admin)", "serve ");
-		} else if (i + 1 < c->argc && serve_number(&c->cfg, c->argv[i], c->argv[i + 1])) {
-			i++;
-		} else {
-			return cli_usage_error("serve: bad option or value", "serve ");
-		}
-	}
-	if ((c->cfg.tls_cert[0] == '\0') != (c->cfg.tls_key[0] == '\0'))
-		return cli_usage_error("serve: --tls-cert and --tls-key go together", "serve ");
+	/* Before anything is logged; a restart applies a change (log_format, log_target). */
 	log_setup(c->cfg.log_format, c->cfg.log_target);
 	if (storepool_open(c->cfg.db_path, c->cfg.store_pool, &pool) != TSK_OK) {
 		fprintf(stderr, "tskey: cannot open the database %s\n", c->cfg.db_path);
@@ -323,7 +213,7 @@ cmd_serve(struct cli *c)
 		if (rc != 0)
 			log_warnx("could not create the demo account");
 	}
-	rc = server_run(&c->cfg, pool, serve_ready, NULL);
+	rc = server_run(&c->cfg, pool, serve_ready, serve_reload, c);
 	if (rc == 1)
 		_exit(0);	/* connections outlived the drain: do not free what they use */
 	storepool_close(pool);
@@ -334,34 +224,38 @@ int
 main(int argc, char **argv)
 {
 	struct cli	 c;
+	struct config	 scratch;
 	const char	*cmd;
-	int64_t		 n;
-	int		 i = 1;
+	int		 i = 1, r;
 
 	signal(SIGPIPE, SIG_IGN);
 	memset(&c, 0, sizeof(c));
-	config_defaults(&c.cfg);
 	log_init(LOG_LEVEL_INFO);
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
-			snprintf(c.cfg.db_path, sizeof(c.cfg.db_path), "%s", argv[++i]);
-		} else if (strcmp(argv[i], "--max-keys") == 0 && i + 1 < argc) {
-			if (cli_parse_int64(argv[++i], &n) != 0 || n < 0 || n > 1000000)
-				return cli_usage_error("--max-keys takes a number (0: no limit)", NULL);
-			c.cfg.max_active_keys = (int)n;
-		} else if (strcmp(argv[i], "-v") == 0) {
-			log_init(LOG_LEVEL_DEBUG);
-		} else if (strcmp(argv[i], "-q") == 0) {
-			log_init(LOG_LEVEL_WARN);
-		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			fputs(usage_main, stdout);
-			return 0;
-		} else {
-			return cli_usage_error("unknown option", NULL);
+	c.config_path = getenv("TSKEY_CONFIG");
+	if (c.config_path != NULL && *c.config_path == '\0')
+		c.config_path = NULL;
+	/* The global options, checked here and applied in order by cli_settings. */
+	config_defaults(&scratch);
+	while (i < argc && argv[i][0] == '-') {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return help_for("");
+		if (strcmp(argv[i], "--config") == 0) {
+			if (i + 1 >= argc)
+				return cli_usage_error("--config takes a file", NULL);
+			c.config_path = argv[i + 1];
+			i += 2;
+			continue;
 		}
+		r = config_flag(&scratch, 1, argc, argv, &i, stderr);
+		if (r == 0)
+			return cli_usage_error("unknown option", NULL);
+		if (r < 0)
+			return cli_usage_error("bad option value", NULL);
 	}
 	if (i >= argc)
 		return cli_usage_error("no command", NULL);
+	c.gargc = i - 1;
+	c.gargv = argv + 1;
 	cmd = argv[i++];
 	c.argc = argc - i;
 	c.argv = argv + i;
@@ -369,7 +263,15 @@ main(int argc, char **argv)
 		if (strcmp(c.argv[j], "--help") == 0 || strcmp(c.argv[j], "-h") == 0)
 			return help_for(cmd);
 	}
-	if (strcmp(cmd, "serve") == 0)
+	if (strcmp(cmd, "help") == 0)
+		return help_for(c.argc > 0 ? c.argv[0] : "");
+	if (strcmp(cmd, "config") == 0)
+		return cli_config(&c);	/* reports a bad file itself */
+	c.serve = strcmp(cmd, "serve") == 0;
+	if (cli_settings(&c, &c.cfg, stderr) != 0)
+		return cli_usage_error("the settings have errors (above)", c.serve ? "serve " : NULL);
+	log_init((enum log_level)c.cfg.log_level);
+	if (c.serve)
 		return cmd_serve(&c);
 	if (strcmp(cmd, "account") == 0)
 		return cli_account(&c);
@@ -383,7 +285,7 @@ main(int argc, char **argv)
 		return cli_audit(&c);
 	if (strcmp(cmd, "report") == 0)
 		return cli_report_migration(&c);
-	if (strcmp(cmd, "help") == 0)
-		return help_for(c.argc > 0 ? c.argv[0] : "");
+	if (strcmp(cmd, "backup") == 0)
+		return cli_backup(&c);
 	return cli_usage_error("unknown command", NULL);
 }

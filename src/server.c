@@ -3,7 +3,8 @@
  * The listener: one gSOAP context bound to the address, a thread per open connection (capped),
  * keep-alive with idle timeouts, the per-request hooks that reset state, capture the credential
  * headers and route non-SOAP requests to the REST shim, one log line per request, and a clean
- * stop on SIGTERM / SIGINT. Knows nothing about keys: that is the validator's.
+ * stop on SIGTERM / SIGINT; SIGHUP reloads the settings (live.h) without closing a connection.
+ * Knows nothing about keys: that is the validator's.
  */
 #include "server.h"
 
@@ -24,6 +25,7 @@
 
 #include "framing.h"
 #include "ipallow.h"
+#include "live.h"
 #include "log.h"
 #include "metrics.h"
 #include "ratelimit.h"
@@ -47,6 +49,9 @@ struct server {
 	struct storepool	*pool;
 	struct validator_policy	 policy;
 	struct login_policy	 login;
+	struct live		*live;		/* the settings now (SIGHUP); NULL: cfg, policy, login */
+	server_reload_fn	 reload;
+	void			*reload_arg;
 	struct metrics		*metrics;	/* GET /metrics: counted in request_end */
 	pthread_t		 flusher;	/* writes batched key usage to the store */
 	struct soap		*master;
@@ -69,7 +74,10 @@ struct conn {
 	struct soap	*soap;
 	struct framing	*fr;		/* where each request ends in the byte stream */
 	int		 seen;		/* a request line arrived: log this request */
+	int		 fault_kept;	/* a fault is going out on a connection that stays open */
+	int		 timed;		/* the request's first byte has arrived (req.start) */
 	int		 method;	/* gSOAP's code for the request method */
+	const struct live_settings *snap;	/* the settings this request holds */
 	struct conn	*prev, *next;
 };
 
@@ -125,6 +133,11 @@ hook_recv(struct soap *soap, char *buf, size_t len)
 	struct conn	*c = conn_of(soap);
 	size_t		 n = framing_recv(c->fr, buf, len, conn_read, c);
 
+	/* A request's time starts with its first byte, not with the wait for it (keep-alive). */
+	if (n > 0 && !c->timed) {
+		clock_gettime(CLOCK_MONOTONIC, &c->req.start);
+		c->timed = 1;
+	}
 	if (n == 0 && framing_eof(c->fr))
 		c->req.eof = 1;
 	else if (n == 0 && !c->seen && (framing_bad_request_line(c->fr) ||
@@ -251,6 +264,21 @@ guard_envelope(struct soap *soap, struct conn *c)
 	soap->fform = soapsvc_refuse;
 }
 
+/*
+ * The settings of this request: the snapshot current when its head arrived (not when the
+ * connection began waiting for it), held whole until request_end even if SIGHUP swaps it.
+ */
+static void
+request_settings(struct conn *c)
+{
+	if (c->srv->live == NULL || c->snap != NULL)
+		return;
+	c->snap = live_acquire(c->srv->live);
+	c->req.cfg = &c->snap->cfg;
+	c->req.policy = &c->snap->policy;
+	c->req.login = &c->snap->login;
+}
+
 /* After the request line and headers: route, and name the request in the response. */
 static int
 hook_parse(struct soap *soap)
@@ -259,13 +287,14 @@ hook_parse(struct soap *soap)
 	char		 line[64];
 	int		 err;
 
+	request_settings(c);
 	err = c->srv->fparse(soap);
 	c->seen = 1;
 	if (err == SOAP_OK)
 		err = check_framing(soap, &c->req);
 	c->method = soap->status;	/* soap->status is reused for the response */
 	c->req.head = soap->status == SOAP_HEAD;
-	forwarded_client(&c->req, c->srv->cfg->trusted_proxies);
+	forwarded_client(&c->req, c->req.cfg->trusted_proxies);
 	/*
 	 * gSOAP 2.8.124 skips 4 bytes of "PATCH " when it cuts the path out of the request line,
 	 * leaving "H /path": put the path where it belongs.
@@ -342,10 +371,13 @@ hook_posthdr(struct soap *soap, const char *key, const char *val)
 	if (val == NULL && strncmp(key, "HTTP/", 5) == 0) {
 		const char	*sp = strchr(key, ' ');
 
-		if (sp != NULL)
+		/* "100 Continue" goes out before the answer: it is not the answer */
+		if (sp != NULL && atoi(sp + 1) >= 200)
 			c->req.status = atoi(sp + 1);
 	} else if (val != NULL && strcasecmp(key, "Server") == 0) {
 		val = "tskey";
+	} else if (c->fault_kept && val != NULL && strcasecmp(key, "Connection") == 0) {
+		val = "keep-alive";	/* see send_fault */
 	}
 	return c->srv->fposthdr(soap, key, val);
 }
@@ -370,6 +402,7 @@ request_begin(struct conn *c)
 	r->store = NULL;
 	c->seen = 0;
 	c->method = 0;
+	c->timed = 0;
 	/*
 	 * What is left of the last request goes; what came after it stays in the framing. gSOAP's
 	 * buffer holds nothing of the next request (the framing never gave it any), and the last
@@ -425,6 +458,49 @@ request_end(struct conn *c)
 	/* gSOAP's keep-alive loop keeps request memory until the connection ends: free it now. */
 	soap_free_temp(soap);
 	soap_dealloc(soap, NULL);
+	if (c->snap != NULL) {
+		r->cfg = c->srv->cfg;
+		r->policy = &c->srv->policy;
+		r->login = &c->srv->login;
+		live_release(c->srv->live, c->snap);
+		c->snap = NULL;
+	}
+}
+
+static int
+close_later(struct soap *soap)
+{
+	(void)soap;
+	return SOAP_OK;
+}
+
+/*
+ * Send the fault of a call that was refused (a bad key, a wrong SOAPAction). gSOAP closes the
+ * connection after every fault, so a client whose key was revoked would reconnect for each
+ * call; ASMX keeps the connection, and so do we: the framing has the whole request, so nothing
+ * of it can be read as the next one. Other errors (a broken envelope, a connection that went)
+ * still close. 1 when the connection stays open.
+ */
+static int
+send_fault(struct conn *c)
+{
+	struct soap	*soap = c->soap;
+	int		(*fclose)(struct soap *) = soap->fclose;
+	int		 keep = soap->keep_alive;
+
+	if (soap->error != SOAP_FAULT || keep == 0 || c->req.eof) {
+		soap_send_fault(soap);
+		return 0;
+	}
+	c->fault_kept = 1;		/* hook_posthdr says keep-alive, not close */
+	soap->fclose = close_later;	/* soap_send_fault ends in soap_closesock */
+	soap_send_fault(soap);
+	soap->fclose = fclose;
+	c->fault_kept = 0;
+	if (!soap_valid_socket(soap->socket) || c->req.status == 0)
+		return 0;
+	soap->keep_alive = keep;
+	return 1;
 }
 
 /* gSOAP's soap_serve loop, with our request bracket around each request. */
@@ -461,9 +537,12 @@ conn_serve(struct conn *c)
 			continue;
 		}
 		if (soap_serve_request(soap) != SOAP_OK && soap->error < SOAP_STOP) {
-			soap_send_fault(soap);
+			int	kept = send_fault(c);
+
 			request_end(c);
-			break;
+			if (!kept)
+				break;
+			continue;
 		}
 		request_end(c);
 	} while (soap->keep_alive);
@@ -498,6 +577,20 @@ conn_unlink(struct server *srv, struct conn *c)
 	pthread_mutex_unlock(&srv->mu);
 }
 
+/* TLS with the certificate of the settings now (a SIGHUP may have loaded a new one). */
+static int
+handshake(struct conn *c)
+{
+	const struct live_settings	*ls = NULL;
+	int				 rc;
+
+	if (c->srv->live != NULL)
+		ls = live_acquire(c->srv->live);
+	rc = tls_accept(c->soap, ls != NULL ? ls->tls_ctx : NULL);
+	live_release(c->srv->live, ls);
+	return rc;
+}
+
 static void *
 conn_main(void *arg)
 {
@@ -505,7 +598,7 @@ conn_main(void *arg)
 	struct server	*srv = c->srv;
 
 	/* The handshake runs here, not in the accept loop: a slow client holds only itself. */
-	if (!tls_enabled(srv->cfg) || tls_accept(c->soap) == 0)
+	if (!tls_enabled(srv->cfg) || handshake(c) == 0)
 		conn_serve(c);
 	framing_free(c->fr);
 	soap_destroy(c->soap);
@@ -556,16 +649,20 @@ conn_start(struct server *srv)
 	struct conn	*c;
 	pthread_attr_t	 attr;
 	pthread_t	 tid;
-	int		 full;
+	int		 full, busy, max_conns;
+	const struct live_settings *ls = srv->live != NULL ? live_acquire(srv->live) : NULL;
+	const struct config *cfg = ls != NULL ? &ls->cfg : srv->cfg;
 
 	pthread_mutex_lock(&srv->mu);
-	full = srv->nconns >= srv->cfg->max_conns;
-	if (!full && from_client(srv, master->host) >= srv->cfg->max_conns_per_client) {
-		pthread_mutex_unlock(&srv->mu);
+	max_conns = cfg->max_conns;
+	full = srv->nconns >= max_conns;
+	busy = !full && from_client(srv, master->host) >= cfg->max_conns_per_client;
+	pthread_mutex_unlock(&srv->mu);
+	live_release(srv->live, ls);
+	if (busy) {
 		refuse_busy(master);
 		return;
 	}
-	pthread_mutex_unlock(&srv->mu);
 	c = full ? NULL : calloc(1, sizeof(*c));
 	if (c != NULL) {
 		c->soap = soap_copy(master);
@@ -583,7 +680,7 @@ conn_start(struct server *srv)
 			log_warn("conn_start");
 		else
 			log_warnx("connection from %s refused: %d connections open", master->host,
-			    srv->cfg->max_conns);
+			    max_conns);
 		free(c);
 		soap_force_closesock(master);
 		return;
@@ -701,9 +798,13 @@ flusher_main(void *arg)
 	int		 waited = 0;
 
 	while (!atomic_load(&srv->stopping)) {
+		const struct live_settings *ls = srv->live != NULL ? live_acquire(srv->live) : NULL;
+		int	every = ls != NULL ? ls->cfg.usage_flush_ms : srv->cfg->usage_flush_ms;
+
+		live_release(srv->live, ls);
 		nanosleep(&tick, NULL);
 		waited += 50;
-		if (waited >= srv->cfg->usage_flush_ms) {
+		if (waited >= every) {
 			flush_usage(srv);
 			waited = 0;
 		}
@@ -748,6 +849,65 @@ bound_port(SOAP_SOCKET s, int fallback)
 	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
+/*
+ * With TLS on, a reload reads the certificate and key again (renewed in place, or new paths):
+ * the new context serves new connections. If they do not load, the running ones stay.
+ */
+static struct ssl_ctx_st *
+reload_tls(struct server *srv, struct config *next, const struct live_settings *running)
+{
+	struct ssl_ctx_st	*ctx;
+
+	if (!tls_enabled(srv->cfg))
+		return NULL;
+	ctx = tls_ctx_new(next);
+	if (ctx != NULL) {
+		log_info("reload: tls: certificate and key loaded from %s and %s", next->tls_cert,
+		    next->tls_key);
+		return ctx;
+	}
+	log_warnx("reload: tls: keeping the running certificate");
+	memcpy(next->tls_cert, running->cfg.tls_cert, sizeof(next->tls_cert));
+	memcpy(next->tls_key, running->cfg.tls_key, sizeof(next->tls_key));
+	return tls_ctx_ref(running->tls_ctx);
+}
+
+/*
+ * SIGHUP: the caller's reload function builds the new settings (file, environment, flags);
+ * what needs a restart is kept as it runs, the rest is published for the next request.
+ */
+static void
+reload(struct server *srv)
+{
+	const struct live_settings	*ls;
+	struct config			*next;
+	struct ssl_ctx_st		*tls_ctx;
+	int				 n;
+
+	if (srv->reload == NULL || srv->live == NULL)
+		return;
+	next = malloc(sizeof(*next));
+	if (next == NULL) {
+		log_warn("reload");
+		return;
+	}
+	if (srv->reload(next, srv->reload_arg) != 0) {
+		log_warnx("reload: the configuration has errors; keeping the running settings");
+		free(next);
+		return;
+	}
+	ls = live_acquire(srv->live);
+	n = config_reload_merge(next, &ls->cfg);
+	tls_ctx = reload_tls(srv, next, ls);
+	live_release(srv->live, ls);
+	if (live_publish(srv->live, next, tls_ctx) == 0) {
+		/* done is said at the old level: a reload to "warn" still shows it finished */
+		log_info("reload: done; %d setting%s changed", n, n == 1 ? "" : "s");
+		log_init((enum log_level)next->log_level);
+	}
+	free(next);
+}
+
 static void *
 signal_main(void *arg)
 {
@@ -758,8 +918,12 @@ signal_main(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
-	if (sigwait(&set, &sig) == 0)
-		log_info("signal %d: stopping", sig);
+	sigaddset(&set, SIGHUP);
+	while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
+		log_info("signal %d: reloading", sig);
+		reload(srv);
+	}
+	log_info("signal %d: stopping", sig);
 	atomic_store(&srv->stopping, 1);
 	return NULL;
 }
@@ -779,7 +943,8 @@ no_core_dumps(void)
 }
 
 int
-server_run(const struct config *cfg, struct storepool *pool, server_ready_fn ready, void *arg)
+server_run(const struct config *cfg, struct storepool *pool, server_ready_fn ready,
+    server_reload_fn reload_fn, void *arg)
 {
 	struct server	 srv;
 	pthread_t	 sigthr;
@@ -806,12 +971,23 @@ server_run(const struct config *cfg, struct storepool *pool, server_ready_fn rea
 	srv.metrics = metrics_new();
 	if (srv.policy.rl == NULL || srv.policy.usage == NULL || srv.metrics == NULL)
 		goto out;
+	{
+		struct live_settings	first = { .cfg = *cfg, .policy = srv.policy,
+					    .login = srv.login };
+
+		srv.live = live_new(&first);
+		if (srv.live == NULL)
+			goto out;
+	}
+	srv.reload = reload_fn;
+	srv.reload_arg = arg;
 	pthread_mutex_init(&srv.mu, NULL);
 	pthread_cond_init(&srv.drained, NULL);
 	/* Signals go to one thread that sets the stop flag; workers never see them. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	/* XML_STRICT: unknown elements in a Body are refused, not skipped (soapsvc_ignore). */
 	srv.master = soap_new1(SOAP_IO_KEEPALIVE | SOAP_C_UTFSTRING | SOAP_XML_STRICT);
@@ -856,6 +1032,7 @@ out:
 	ratelimit_free(srv.policy.rl);
 	throttle_free(srv.login.throttle);
 	usage_free(srv.policy.usage);
+	live_free(srv.live);
 	metrics_free(srv.metrics);
 	if (srv.master != NULL) {
 		soap_destroy(srv.master);

@@ -120,6 +120,15 @@ enum tsk_status	store_ping(struct store *st);
 /* 1 when sqlite could only open the database for reading (a read-only file or disk). */
 int		store_readonly(struct store *st);
 
+/*
+ * Copy st's database into a new file at path (created; the caller renames it into place) with
+ * sqlite's online backup API, a few pages per step, so the server keeps reading and writing
+ * meanwhile; the copy is one consistent state of the database. If writers keep restarting
+ * the copy, the rest goes in one step (a WAL read, which blocks no writer). Then the copy
+ * must pass PRAGMA integrity_check. On TSK_OK *pages is the copy's size in pages.
+ */
+enum tsk_status	store_backup(struct store *st, const char *path, int64_t *pages);
+
 /* Run fn inside one IMMEDIATE transaction: committed when it returns TSK_OK, else rolled back. */
 enum tsk_status	store_transaction(struct store *st, enum tsk_status (*fn)(struct store *, void *),
 		    void *arg);

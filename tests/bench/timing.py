@@ -108,7 +108,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="tskey-timing-")
     db = os.path.join(tmp, "t.db")
     try:
-        run([a.bin, "--db", db, "account", "create", "acme", "--credit", "1000"])
+        run([a.bin, "--db", db, "account", "create", "acme", "--credit", "100000000"])
         key = KEY_RE.search(run([a.bin, "--db", db, "key", "create", "acme"]).stdout).group(0)
         run([a.bin, "--db", db, "user", "create", "acme", "bob", "--password-stdin"],
             input="the right one\n")

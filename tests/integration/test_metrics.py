@@ -270,9 +270,14 @@ class ScrapeAccessTest(unittest.TestCase):
                          200)
         self.assertEqual(s.rest("GET", "/metrics").status, 200)
 
+    def test_empty_allowlist_is_no_one(self):
+        # ipallow reads "" as everyone; for the metrics it must mean no one.
+        s = self.start("--metrics-allow", "")
+        self.assertForbidden(s.rest("GET", "/metrics"))
+
     def test_bad_allowlists_refuse_to_start(self):
         s = Server("metrics-badallow")
-        for bad in ("", "localhost", "10.0.0.1/33", "1.2.3.4,"):
+        for bad in ("localhost", "10.0.0.1/33", "1.2.3.4,"):
             cp = s.cli("serve", "--listen", "127.0.0.1:0", "--no-demo", "--metrics-allow", bad,
                        check=False)
             self.assertNotEqual(cp.returncode, 0, (bad, cp))

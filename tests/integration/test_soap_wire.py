@@ -1,5 +1,7 @@
 """SOAP on the wire as ASMX clients and WCF send it: SOAPAction, WS-Addressing headers marked
 mustUnderstand, and faults that say which part of the SessionID header is missing."""
+import re
+import time
 import unittest
 
 from harness import ACTION, TR_NS, Server, envelope, parse_soap, session_header
@@ -33,6 +35,52 @@ class SoapWireTest(unittest.TestCase):
                           '</a:MessageID>' % (WSA, ACTION.format("CreditRemaining"), WSA,
                                               self.srv.base, WSA)) + header_xml
         return envelope("CreditRemaining", version=version, header_xml=header_xml)
+
+    # ---- keep-alive ---------------------------------------------------------------------
+    def test_a_refused_call_keeps_the_connection(self):
+        # ASMX keeps the connection after a fault; gSOAP closed it after every one, so a client
+        # with a bad key reconnected for each call. Two refusals, then a good call, one socket.
+        ct = "Content-Type: text/xml; charset=utf-8"
+        act = 'SOAPAction: "%s"' % ACTION.format("CreditRemaining")
+        bad = self.credit_env(header_xml=session_header("tsk_live_" + "A" * 28))
+        with self.srv.raw() as conn:
+            for _ in range(2):
+                status, hdrs, body = conn.request("POST", "/TrackService.asmx", [ct, act], bad)
+                self.assertEqual(status, 500, body)
+                self.assertEqual(parse_soap(body).detail_code, "INVALID", body)
+                self.assertEqual(hdrs.get("connection"), "keep-alive", hdrs)
+            status, hdrs, body = conn.request("POST", "/TrackService.asmx", [ct, act],
+                                              self.credit_env())
+            self.assertEqual(status, 200, body)
+            self.assertEqual(parse_soap(body).credit, 7, body)
+
+    def test_a_broken_envelope_still_closes(self):
+        # Not a refusal but a request gSOAP could not read: answered, then closed.
+        ct = "Content-Type: text/xml; charset=utf-8"
+        act = 'SOAPAction: "%s"' % ACTION.format("CreditRemaining")
+        with self.srv.raw() as conn:
+            status, hdrs, body = conn.request(
+                "POST", "/TrackService.asmx", [ct, act],
+                self.credit_env().replace("</soap:Body>", "<junk/></soap:Body>"))
+            self.assertEqual(status, 500, body)
+            self.assertTrue(parse_soap(body).fault, body)
+            self.assertTrue(conn.at_eof(), "connection left open after a broken envelope")
+
+    def test_logged_time_leaves_out_the_wait_for_the_request(self):
+        # On a keep-alive connection the time a request takes starts with its first byte,
+        # not when the server began waiting for it (here: a second of idle).
+        ct = "Content-Type: text/xml; charset=utf-8"
+        act = 'SOAPAction: "%s"' % ACTION.format("CreditRemaining")
+        with self.srv.raw() as conn:
+            conn.request("POST", "/TrackService.asmx", [ct, act], self.credit_env())
+            time.sleep(1.0)
+            _, hdrs, _ = conn.request("POST", "/TrackService.asmx", [ct, act],
+                                      self.credit_env())
+        rid = hdrs.get("x-request-id")
+        log = self.srv.wait_log("request id=%s " % rid)
+        line = [ln for ln in log.splitlines() if "request id=%s " % rid in ln][0]
+        ms = float(re.search(r" ms=([0-9.]+)", line).group(1))
+        self.assertLess(ms, 900.0, line)
 
     # ---- CORS ---------------------------------------------------------------------------
     def test_no_cross_origin_grant_on_soap(self):

@@ -14,10 +14,11 @@ GEN      := gen
 DB       ?= tskey.db
 LISTEN   ?= 127.0.0.1:8080
 
-# Debian packages: what the build needs, and what the tests drive the server with.
+# Debian packages: what the build needs, and what the tests drive the server with (prometheus:
+# its promtool checks GET /metrics; its service is not started by the tests).
 DEB_BUILD := gcc make pkg-config gsoap libgsoap-dev libsqlite3-dev libssl-dev libxml2-dev libjansson-dev
 DEB_TEST  := libcmocka-dev curl python3 python3-zeep python3-jsonschema python3-lxml libxml2-utils \
-             php-cli php-soap nginx openssl chromium systemd man-db groff-base
+             php-cli php-soap nginx openssl chromium systemd man-db groff-base prometheus
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
 HARDEN   := -fstack-protector-strong

@@ -82,6 +82,14 @@ const struct config_setting config_settings[] = {
 	{ "admin_origin", CT_ORIGINS, F(admin_origins), 0, 0, 1, 1, "URL ...",
 	    "web origins (scheme://host[:port]) besides the server's own whose pages may call "
 	    "the admin API (CORS); others get 403 ORIGIN_NOT_ALLOWED" },
+	/* the words in the order of enum log_format and enum log_target (log.h) */
+	{ "log_format", CT_WORD, F(log_format), 0, 2, 1, 0, "text|json|logfmt",
+	    "every log line, the one per request included, as text, JSON lines or logfmt" },
+	{ "log_target", CT_WORD, F(log_target), 0, 1, 1, 0, "stderr|syslog",
+	    "where log lines go: stderr, or syslog (facility daemon, ident tskey)" },
+	{ "metrics_allow", CT_PROXIES, F(metrics_allow), 0, 0, 1, 1, "LIST",
+	    "clients (addresses, CIDR blocks) that may GET /metrics; others get 403; empty: "
+	    "no one" },
 };
 const size_t config_nsettings = sizeof(config_settings) / sizeof(config_settings[0]);
 
@@ -114,10 +122,45 @@ const struct config_flag config_flags[] = {
 	{ "--tls-key", "tls_key", NULL, 0 },
 	{ "--allow-plain", "allow_plain", "yes", 0 },
 	{ "--admin-origin", "admin_origin", NULL, 0 },
+	{ "--log-format", "log_format", NULL, 0 },
+	{ "--log-target", "log_target", NULL, 0 },
+	{ "--metrics-allow", "metrics_allow", NULL, 0 },
 };
 const size_t config_nflags = sizeof(config_flags) / sizeof(config_flags[0]);
 
 static const char *const levels[] = { "warn", "info", "debug" };
+
+/* CT_WORD: the index of v among the '|'-separated words of words; -1 when it is none. */
+static int
+word_index(const char *words, const char *v, int *out)
+{
+	size_t	n, vlen = strlen(v);
+	int	i;
+
+	for (i = 0; *words != '\0'; i++) {
+		n = strcspn(words, "|");
+		if (n == vlen && vlen > 0 && strncmp(words, v, n) == 0) {
+			*out = i;
+			return 0;
+		}
+		words += n + (words[n] == '|');
+	}
+	return -1;
+}
+
+/* CT_WORD: word i of words into out ("" when there is none). */
+static void
+word_at(const char *words, int64_t i, char *out, size_t outsz)
+{
+	size_t	n;
+
+	for (; i > 0 && *words != '\0'; i--) {
+		n = strcspn(words, "|");
+		words += n + (words[n] == '|');
+	}
+	n = strcspn(words, "|");
+	snprintf(out, outsz, "%.*s", (int)n, words);
+}
 
 void
 config_defaults(struct config *cfg)
@@ -144,6 +187,10 @@ config_defaults(struct config *cfg)
 	cfg->usage_flush_ms = 1000;
 	cfg->rate_max_keys = 100000;
 	cfg->log_level = LOG_LEVEL_INFO;
+	cfg->log_format = LOG_FORMAT_TEXT;
+	cfg->log_target = LOG_TARGET_STDERR;
+	/* Metrics show the server's internals: loopback only unless the operator says more. */
+	snprintf(cfg->metrics_allow, sizeof(cfg->metrics_allow), "127.0.0.0/8,::1");
 	for (int i = 0; i < TSK_OP__COUNT; i++)
 		cfg->op_cost[i] = ops_info((enum tsk_op)i)->cost;
 }
@@ -303,6 +350,13 @@ config_value_set(struct config *cfg, const struct config_setting *s, const char 
 		}
 		snprintf(why, whysz, "want warn, info or debug");
 		return -1;
+	case CT_WORD:
+		if (word_index(s->arg, v, &b) != 0) {
+			snprintf(why, whysz, "want one of %s", s->arg);
+			return -1;
+		}
+		set_int(cfg, s, b);
+		return 0;
 	case CT_PATH:
 		if (strlen(v) >= s->size) {
 			snprintf(why, whysz, "longer than %zu bytes", s->size - 1);
@@ -369,6 +423,9 @@ config_value_format(const struct config *cfg, const struct config_setting *s, ch
 	case CT_LEVEL:
 		v = get_int(cfg, s);
 		snprintf(out, outsz, "%s", v >= 0 && v < 3 ? levels[v] : "info");
+		break;
+	case CT_WORD:
+		word_at(s->arg, get_int(cfg, s), out, outsz);
 		break;
 	case CT_PATH:
 	case CT_PROXIES:

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "log.h"
 #include "ops.h"
 
 #define CONFIG_MAX_SETTINGS	48	/* room in struct config's source[] */
@@ -56,6 +57,9 @@ struct config {
 	int	log_level;		/* enum log_level (log.h) */
 	char	config_path[1024];	/* the file read; "" = none */
 	unsigned char source[CONFIG_MAX_SETTINGS];	/* enum config_source, by setting */
+	enum log_format	log_format;	/* request and other lines: text (default), json, logfmt */
+	enum log_target	log_target;	/* stderr (default) or syslog */
+	char	metrics_allow[512];	/* who may GET /metrics (ipallow.h); "" = no one */
 };
 
 /* Built-in defaults only (no file, no environment). */

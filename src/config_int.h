@@ -21,6 +21,7 @@ enum config_type {
 	CT_PROXIES,	/* addresses and CIDR blocks (ipallow.h) */
 	CT_LEVEL,	/* warn / info / debug */
 	CT_ORIGINS,	/* web origins, space- or comma-separated (origin.h); a flag may repeat */
+	CT_WORD,	/* one of the words of arg ("text|json|logfmt"), stored as its index */
 };
 
 struct config_setting {

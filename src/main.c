@@ -55,9 +55,11 @@ static const struct help {
 	{ "serve", "usage: tskey serve [OPTIONS]\n"
 	    "  Serve SOAP (POST /TrackService.asmx, WSDL at /TrackService.asmx?WSDL), REST\n"
 	    "  (/rest/credit, /rest/login, /rest/logout, /rest/me, /rest/verify) and the admin\n"
-	    "  API (/admin/v1/) and the keys console (/console/) on one port. Every option is\n"
-	    "  also a setting of the configuration file and a TSKEY_<NAME> environment variable\n"
-	    "  (tskey config sample).\n"
+	    "  API (/admin/v1/) and the keys console (/console/) on one port; for operators\n"
+	    "  GET /metrics (Prometheus text; metrics_allow), GET /healthz (the process\n"
+	    "  answers) and GET /readyz (the database answers; 503 when not), without a key.\n"
+	    "  Every option is also a setting of the configuration file and a TSKEY_<NAME>\n"
+	    "  environment variable (tskey config sample).\n"
 	    "  Plain HTTP is refused off loopback unless allow_plain; SIGHUP re-reads the\n"
 	    "  configuration (what needs a restart is logged and kept); SIGTERM or SIGINT stop\n"
 	    "  cleanly.\n"
@@ -198,6 +200,8 @@ cmd_serve(struct cli *c)
 	struct store		*st;
 	int			 rc;
 
+	/* Before anything is logged; a restart applies a change (log_format, log_target). */
+	log_setup(c->cfg.log_format, c->cfg.log_target);
 	if (storepool_open(c->cfg.db_path, c->cfg.store_pool, &pool) != TSK_OK) {
 		fprintf(stderr, "tskey: cannot open the database %s\n", c->cfg.db_path);
 		return 1;

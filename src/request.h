@@ -19,6 +19,7 @@
 #include "tsk.h"
 #include "validator.h"
 
+struct metrics;
 struct soap;
 
 struct request {
@@ -27,6 +28,7 @@ struct request {
 	const struct validator_policy	*policy;
 	const struct login_policy	*login;
 	struct storepool		*pool;
+	struct metrics			*metrics;	/* the server's counters (metrics.h) */
 	char				 peer[64];	/* the connection's peer address */
 	int				 port;		/* the port the server listens on */
 

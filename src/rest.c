@@ -17,6 +17,7 @@
 #include "log.h"
 #include "origin.h"
 #include "reply.h"
+#include "rest_ops.h"
 #include "login.h"
 #include "soapH.h"
 #include "soapsvc.h"
@@ -55,6 +56,9 @@ static const struct route {
 	{ "/console/", SOAP_GET, r_console },
 	{ "/console/console.css", SOAP_GET, r_console },
 	{ "/console/console.js", SOAP_GET, r_console },
+	{ "/metrics", SOAP_GET, rest_ops_metrics },
+	{ "/healthz", SOAP_GET, rest_ops_healthz },
+	{ "/readyz", SOAP_GET, rest_ops_readyz },
 };
 
 static const char *

@@ -27,6 +27,7 @@
 #include "ipallow.h"
 #include "live.h"
 #include "log.h"
+#include "metrics.h"
 #include "ratelimit.h"
 #include "throttle.h"
 #include "tls.h"
@@ -51,6 +52,7 @@ struct server {
 	struct live		*live;		/* the settings now (SIGHUP); NULL: cfg, policy, login */
 	server_reload_fn	 reload;
 	void			*reload_arg;
+	struct metrics		*metrics;	/* GET /metrics: counted in request_end */
 	pthread_t		 flusher;	/* writes batched key usage to the store */
 	struct soap		*master;
 	int			 port;		/* the port bound (cfg may say 0) */
@@ -413,6 +415,24 @@ request_begin(struct conn *c)
 	clock_gettime(CLOCK_MONOTONIC, &r->start);
 }
 
+/* The request's one log line. Never the raw path: a client may put a key in it. */
+static void
+request_log(const struct conn *c, enum metrics_channel ch, double ms)
+{
+	const struct request	*r = &c->req;
+	const struct log_field	 f[] = {
+		log_str("id", r->id), log_str("client", r->client),
+		log_str("channel", metrics_channel_name(ch)),
+		log_str("method", rest_method(c->method)), log_str("route", r->route),
+		log_int("status", r->status),
+		log_str("verdict", r->verdict_set ? validator_code(r->verdict) : "-"),
+		log_int("key_id", r->key_id), log_int("account_id", r->account_id),
+		log_real("ms", ms),
+	};
+
+	log_fields("request", f, sizeof(f) / sizeof(f[0]));
+}
+
 /* Give back what the request borrowed, log it, and free its gSOAP memory. */
 static void
 request_end(struct conn *c)
@@ -421,6 +441,7 @@ request_end(struct conn *c)
 	struct soap	*soap = c->soap;
 	struct timespec	 now;
 	double		 ms;
+	enum metrics_channel ch;
 
 	storepool_put(r->pool, r->store);
 	r->store = NULL;
@@ -428,12 +449,11 @@ request_end(struct conn *c)
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		ms = (double)(now.tv_sec - r->start.tv_sec) * 1e3 +
 		    (double)(now.tv_nsec - r->start.tv_nsec) / 1e6;
-		/* Never the raw path: a client may put a key in it. */
-		log_info("request id=%s client=%s method=%s route=%s status=%d verdict=%s "
-		    "key_id=%lld account_id=%lld ms=%.2f", r->id, r->client,
-		    rest_method(c->method), r->route, r->status,
-		    r->verdict_set ? validator_code(r->verdict) : "-", (long long)r->key_id,
-		    (long long)r->account_id, ms);
+		ch = metrics_channel_of(r->route, c->method == SOAP_POST &&
+		    soap->fform != rest_serve && soap->fform != rest_too_large);
+		metrics_request(c->srv->metrics, ch, r->verdict_set ? (int)r->verdict : -1,
+		    r->status, ms / 1e3);
+		request_log(c, ch, ms);
 	}
 	/* gSOAP's keep-alive loop keeps request memory until the connection ends: free it now. */
 	soap_free_temp(soap);
@@ -537,6 +557,7 @@ conn_link(struct server *srv, struct conn *c)
 		srv->conns->prev = c;
 	srv->conns = c;
 	srv->nconns++;
+	metrics_conn(srv->metrics, 1);
 	pthread_mutex_unlock(&srv->mu);
 }
 
@@ -551,6 +572,7 @@ conn_unlink(struct server *srv, struct conn *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	srv->nconns--;
+	metrics_conn(srv->metrics, -1);
 	pthread_cond_broadcast(&srv->drained);
 	pthread_mutex_unlock(&srv->mu);
 }
@@ -669,6 +691,7 @@ conn_start(struct server *srv)
 	c->req.policy = &srv->policy;
 	c->req.login = &srv->login;
 	c->req.pool = srv->pool;
+	c->req.metrics = srv->metrics;
 	c->req.port = srv->port;
 	snprintf(c->req.peer, sizeof(c->req.peer), "%.63s", c->soap->host);
 	/* Our hooks go on the copy only: they need the connection the master does not have. */
@@ -947,7 +970,8 @@ server_run(const struct config *cfg, struct storepool *pool, server_ready_fn rea
 	}
 	srv.policy.rl = ratelimit_new(cfg->rate_max_keys);
 	srv.policy.usage = usage_new();
-	if (srv.policy.rl == NULL || srv.policy.usage == NULL)
+	srv.metrics = metrics_new();
+	if (srv.policy.rl == NULL || srv.policy.usage == NULL || srv.metrics == NULL)
 		goto out;
 	{
 		struct live_settings	first = { .cfg = *cfg, .policy = srv.policy,
@@ -1011,6 +1035,7 @@ out:
 	throttle_free(srv.login.throttle);
 	usage_free(srv.policy.usage);
 	live_free(srv.live);
+	metrics_free(srv.metrics);
 	if (srv.master != NULL) {
 		soap_destroy(srv.master);
 		soap_end(srv.master);

@@ -184,6 +184,7 @@ static const char *const migrations[] = {
 enum tsk_status
 store_fail(struct store *st, const char *what)
 {
+	st->errors++;
 	log_warnx("store: %s: %s", what, sqlite3_errmsg(st->db));
 	return TSK_ERR_STORE;
 }

@@ -104,6 +104,18 @@ struct store_audit {
  */
 enum tsk_status	store_open(const char *path, struct store **out);
 void		store_close(struct store *st);	/* NULL is fine */
+/* Database errors this connection logged since the last call, for the metrics (storepool.h). */
+uint64_t	store_errors_take(struct store *st);
+
+/* What GET /metrics shows of the store (store_stats.c): read-only, two counts. */
+struct store_stats {
+	int64_t	keys_active;	/* status active, not expired, not past a rotation's grace */
+	int64_t	sessions_live;	/* Login sessions seen within session_idle seconds of now */
+};
+enum tsk_status	store_stats(struct store *st, int64_t now, int64_t session_idle,
+		    struct store_stats *out);
+/* One cheap read of the keys table (GET /readyz): TSK_OK when the database answers. */
+enum tsk_status	store_ping(struct store *st);
 
 /* 1 when sqlite could only open the database for reading (a read-only file or disk). */
 int		store_readonly(struct store *st);

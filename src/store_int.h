@@ -52,6 +52,7 @@ enum stmt {
 struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*q[Q__COUNT];
+	uint64_t	 errors;	/* store_fail calls not yet taken (store_errors_take) */
 };
 
 /* Log sqlite's message for what failed; returns TSK_ERR_STORE. */

@@ -18,6 +18,8 @@ struct storepool {
 	int		 nidle;
 	int		 nopen;		/* idle + lent */
 	int		 size;
+	uint64_t	 errors;	/* see storepool_counts */
+	uint64_t	 timeouts;
 };
 
 enum tsk_status
@@ -110,6 +112,8 @@ storepool_get(struct storepool *pool, int wait_ms)
 	} else if (pool->nopen < pool->size) {
 		pool->nopen++;	/* reserve the slot; open outside the lock */
 		grow = 1;
+	} else {
+		pool->timeouts++;
 	}
 	pthread_mutex_unlock(&pool->mu);
 	if (!grow) {
@@ -120,6 +124,7 @@ storepool_get(struct storepool *pool, int wait_ms)
 	if (store_open(pool->path, &st) != TSK_OK) {
 		pthread_mutex_lock(&pool->mu);
 		pool->nopen--;
+		pool->errors++;
 		pthread_cond_signal(&pool->cv);
 		pthread_mutex_unlock(&pool->mu);
 		return NULL;
@@ -133,7 +138,18 @@ storepool_put(struct storepool *pool, struct store *st)
 	if (st == NULL)
 		return;
 	pthread_mutex_lock(&pool->mu);
+	/* Under the lock taken anyway: counting a store's errors costs the request nothing. */
+	pool->errors += store_errors_take(st);
 	pool->idle[pool->nidle++] = st;
 	pthread_cond_signal(&pool->cv);
+	pthread_mutex_unlock(&pool->mu);
+}
+
+void
+storepool_counts(struct storepool *pool, uint64_t *errors, uint64_t *timeouts)
+{
+	pthread_mutex_lock(&pool->mu);
+	*errors = pool->errors;
+	*timeouts = pool->timeouts;
 	pthread_mutex_unlock(&pool->mu);
 }

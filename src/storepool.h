@@ -25,4 +25,10 @@ void		storepool_close(struct storepool *pool);	/* all stores must be back */
 struct store	*storepool_get(struct storepool *pool, int wait_ms);
 void		 storepool_put(struct storepool *pool, struct store *st);
 
+/*
+ * Since the pool opened: database errors (those of stores given back, and connections that
+ * failed to open) and storepool_get calls that found no store in time. For GET /metrics.
+ */
+void		 storepool_counts(struct storepool *pool, uint64_t *errors, uint64_t *timeouts);
+
 #endif

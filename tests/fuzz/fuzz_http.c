@@ -266,6 +266,7 @@ cleanup(void)
 	sqlite3_close(fz.snapshot);
 	sqlite3_close(fz.ctl);
 	storepool_close(fz.srv.pool);
+	metrics_free(fz.srv.metrics);
 	snprintf(p, sizeof(p), "%s-wal", fz.path);
 	unlink(p);
 	snprintf(p, sizeof(p), "%s-shm", fz.path);
@@ -317,6 +318,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	fz.srv.login.api_user_login = fz.cfg.api_user_login;
 	fz.srv.login.password_max_age = fz.cfg.password_max_age;
 	fz.srv.port = 8080;
+	fz.srv.metrics = metrics_new();		/* counted as the server counts: GET /metrics too */
+	if (fz.srv.metrics == NULL)
+		die("metrics_new");
 	pthread_mutex_init(&fz.srv.mu, NULL);
 	pthread_cond_init(&fz.srv.drained, NULL);
 	/* server_run's flags; keep them the same. */

@@ -294,8 +294,8 @@ def _check_rest_body(api, method, resp_spec, headers, body, problems, soap_ok):
                             % (value.get("Code"), headers["x-tskey-code"]))
     elif media in ("text/xml", "application/soap+xml") and soap_ok is not None:
         soap_ok(media)
-    elif media in ("text/html", "text/css", "text/javascript"):
-        # The console's files: UTF-8 text, as the schema (a string) says.
+    elif media in ("text/plain", "text/html", "text/css", "text/javascript"):
+        # The console's files and /metrics: UTF-8 text, as the schema (a string) says.
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError as e:

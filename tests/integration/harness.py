@@ -278,16 +278,19 @@ class Server:
     listen_host = "127.0.0.1"       # the address the server listens on (see start)
     connect_host = "127.0.0.1"      # the address clients connect to
 
-    def start(self, *extra, demo=False, global_opts=(), listen=None, connect=None):
+    def start(self, *extra, demo=False, global_opts=(), listen=None, connect=None, wrap=()):
         """Start `serve`; returns the stdout lines printed before the listening line.
         global_opts go before `serve` (e.g. ("--max-keys", 2)). listen: a host other than
-        127.0.0.1 (e.g. "::1", "::"), port 0 always; connect: the address clients then use."""
+        127.0.0.1 (e.g. "::1", "::"), port 0 always; connect: the address clients then use.
+        wrap: a command that execs its arguments (the server keeps the process's pid), such as
+        a private mount namespace for test_logs' syslog."""
         assert self.proc is None, "server already running"
         self.listen_host = listen or "127.0.0.1"
         wildcard = self.listen_host in ("::", "0.0.0.0")
         self.connect_host = connect or ("127.0.0.1" if wildcard else self.listen_host)
         lhost = "[%s]" % self.listen_host if ":" in self.listen_host else self.listen_host
-        cmd = (SERVE_WRAP + [TSKEY_BIN, "--db", self.db] + [str(g) for g in global_opts]
+        cmd = (list(wrap) + SERVE_WRAP + [TSKEY_BIN, "--db", self.db]
+               + [str(g) for g in global_opts]
                + ["serve", "--listen", "%s:0" % lhost])
         if not demo:
             cmd.append("--no-demo")

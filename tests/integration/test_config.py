@@ -43,6 +43,9 @@ VALUES = {
     "tls_key": ("/etc/ssl/key.pem", None),
     "allow_plain": ("yes", None),
     "admin_origin": ("https://Admin.Example.com:8443", "https://admin.example.com:8443"),
+    "log_format": ("json", None),
+    "log_target": ("syslog", None),
+    "metrics_allow": ("10.0.5.0/24,127.0.0.1", None),
 }
 PARTNER = {"tls_cert": "tls_key", "tls_key": "tls_cert"}   # set together or not at all
 GLOBAL = {"db", "max_keys", "log_level"}                     # flags that go before the command

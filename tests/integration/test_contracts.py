@@ -465,6 +465,9 @@ class LiveContractTest(unittest.TestCase):
         for path in ("/console", "/console/", "/console/console.css", "/console/console.js"):
             call("GET", path)
         call("GET", "/TrackService.asmx", "/TrackService.asmx?wsdl")
+        call("GET", "/metrics")
+        call("GET", "/healthz")
+        call("GET", "/readyz")
         resp, res = s.soap("CreditRemaining", session_id=k)
         self.assertEqual((resp.status, res.credit), (200, 50 - 7), res)   # 7 verify calls
         seen.add(("/TrackService.asmx", "post"))

@@ -1,5 +1,7 @@
 """Secrets: after a scenario with keys, a password and Login sessions used on REST and SOAP,
-successfully and not, no secret is stored, logged or sent back anywhere it should not be."""
+successfully and not, no secret is stored, logged or sent back anywhere it should not be (the
+metrics included). The scenario runs once per --log-format: text, json and logfmt."""
+import json
 import unittest
 
 from harness import Server, flip_char
@@ -7,6 +9,8 @@ from harness import Server, flip_char
 
 class SecretsTest(unittest.TestCase):
     PASSWORD = "Pw-9f3b1c7e-unusual-Secret"
+    LOG_OPTS = ()                   # serve's --log-format; the default (text) here
+    REQUEST_MARK = b"request id="   # what each request's log line holds in that format
 
     @classmethod
     def setUpClass(cls):
@@ -24,7 +28,7 @@ class SecretsTest(unittest.TestCase):
         cli("key create stderr", type(cp)(cp.args, 0, "", cp.stderr))
         cls.key = cp.stdout.splitlines()[0]
         cli("user create", s.user_create("acme", "grace", cls.PASSWORD))
-        s.start()
+        s.start(*cls.LOG_OPTS)
 
         def rec(label, resp):
             cls.responses.append((label, resp))
@@ -67,6 +71,10 @@ class SecretsTest(unittest.TestCase):
         rec("soap credit ended session2",
             s.soap("CreditRemaining", session_id=cls.session2)[0])
         rec("rest login wrong user", s.rest_login("Wrong-User", pw))
+        # What an operator reads: the metrics (after every secret was used) and the probes.
+        rec("metrics", s.rest("GET", "/metrics"))
+        rec("healthz", s.rest("GET", "/healthz"))
+        rec("readyz", s.rest("GET", "/readyz"))
         cls.db_while_running = s.db_files()
         with open("/proc/%d/limits" % s.proc.pid) as f:
             cls.core_limit = [ln for ln in f if ln.startswith("Max core file size")]
@@ -91,6 +99,8 @@ class SecretsTest(unittest.TestCase):
         self.assertEqual(by["rest credit session"].status, 200)
         self.assertEqual(by["soap login"].status, 200)
         self.assertEqual(by["soap credit session2"].status, 200)
+        self.assertEqual(by["metrics"].status, 200)
+        self.assertIn(b"tskey_requests_total", by["metrics"].body)
         self.assertEqual(by["rest credit ended session"].status, 401)
         self.assertRegex(self.key, r"^tsk_live_")
         self.assertNotEqual(self.session, self.session2)
@@ -120,9 +130,13 @@ class SecretsTest(unittest.TestCase):
 
     def test_not_in_server_log(self):
         log = self.srv.log_bytes()
-        self.assertIn(b"request id=", log)
+        # Every request of the scenario has its line (so the lines were really looked at).
+        self.assertEqual(log.count(self.REQUEST_MARK), len(self.responses), log[-2000:])
         for what, secret in self.secrets().items():
             self.assertNotIn(secret.encode(), log, "%s found in the server log" % what)
+            # Nor a recognisable part of it (a format's escaping could split it up).
+            self.assertNotIn(secret[len(secret) // 3:len(secret) * 2 // 3].encode(), log, what)
+        self.assertNotIn(b"Wrong-Password-123", log)
 
     def test_key_only_in_key_create_stdout(self):
         self.assertEqual(self.key_create_stdout, self.key + "\n")
@@ -156,6 +170,22 @@ class SecretsTest(unittest.TestCase):
             self.assertIn(prefix.encode(), out, "key list should show the prefix")
             self.assertNotIn(self.key.encode(), out)
             self.assertNotIn(self.key[len(prefix):].encode(), out)
+
+
+class SecretsJsonLogTest(SecretsTest):
+    LOG_OPTS = ("--log-format", "json")
+    REQUEST_MARK = b'"msg":"request"'
+
+    def test_log_lines_are_json(self):
+        lines = self.srv.log_bytes().decode("utf-8").splitlines()
+        self.assertTrue(lines)
+        for ln in lines:
+            self.assertIsInstance(json.loads(ln), dict, ln)
+
+
+class SecretsLogfmtLogTest(SecretsTest):
+    LOG_OPTS = ("--log-format", "logfmt")
+    REQUEST_MARK = b" msg=request id="
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "config_int.h"
 
 static void
 test_defaults(void **state)
@@ -326,6 +327,54 @@ test_listen_host_too_long(void **state)
 	assert_int_equal(cfg.listen_port, 80);
 }
 
+/* Set setting name to v through the settings table, as a file, TSKEY_ or flag would. */
+static int
+set(struct config *cfg, const char *name, const char *v)
+{
+	const struct config_setting	*s = config_setting_find(name, strlen(name));
+	char				 why[256];
+
+	assert_non_null(s);
+	return config_value_set(cfg, s, v, why, sizeof(why));
+}
+
+static void
+test_operating_settings(void **state)
+{
+	struct config	cfg;
+	char		out[256];
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(cfg.log_format, LOG_FORMAT_TEXT);
+	assert_int_equal(cfg.log_target, LOG_TARGET_STDERR);
+	assert_string_equal(cfg.metrics_allow, "127.0.0.0/8,::1");
+	assert_int_equal(set(&cfg, "log_format", "json"), 0);
+	assert_int_equal(cfg.log_format, LOG_FORMAT_JSON);
+	assert_int_equal(set(&cfg, "log_format", "logfmt"), 0);
+	assert_int_equal(cfg.log_format, LOG_FORMAT_LOGFMT);
+	config_value_format(&cfg, config_setting_find("log_format", 10), out, sizeof(out));
+	assert_string_equal(out, "logfmt");
+	assert_int_equal(set(&cfg, "log_target", "syslog"), 0);
+	assert_int_equal(cfg.log_target, LOG_TARGET_SYSLOG);
+	config_value_format(&cfg, config_setting_find("log_target", 10), out, sizeof(out));
+	assert_string_equal(out, "syslog");
+	/* not a word of the list, nor a part or an empty one of it */
+	assert_int_equal(set(&cfg, "log_format", "yaml"), -1);
+	assert_int_equal(set(&cfg, "log_format", "json|"), -1);
+	assert_int_equal(set(&cfg, "log_format", "jso"), -1);
+	assert_int_equal(set(&cfg, "log_target", ""), -1);
+	assert_int_equal(cfg.log_format, LOG_FORMAT_LOGFMT);
+	assert_int_equal(set(&cfg, "metrics_allow", "10.0.0.0/8, 2001:db8::/32"), 0);
+	assert_string_equal(cfg.metrics_allow, "10.0.0.0/8, 2001:db8::/32");
+	assert_int_equal(set(&cfg, "metrics_allow", "10.0.0.1/33"), -1);
+	assert_int_equal(set(&cfg, "metrics_allow", "example.com"), -1);
+	assert_string_equal(cfg.metrics_allow, "10.0.0.0/8, 2001:db8::/32");
+	/* "" is no one (rest_ops.c), not ipallow's everyone */
+	assert_int_equal(set(&cfg, "metrics_allow", ""), 0);
+	assert_string_equal(cfg.metrics_allow, "");
+}
+
 int
 main(void)
 {
@@ -341,6 +390,7 @@ main(void)
 		cmocka_unit_test(test_listen_parse),
 		cmocka_unit_test(test_listen_rejects),
 		cmocka_unit_test(test_listen_host_too_long),
+		cmocka_unit_test(test_operating_settings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -44,6 +44,24 @@ enum login_result	login_start(struct store *st, const struct login_policy *lp,
 			    const char *user, const char *password, const char *client, int64_t now,
 			    char key_out[SECRET_SESSION_LEN + 1], struct tsk_principal *out);
 
+/*
+ * Where login_start_lease gets a store: it gives the one it looked the user up with back
+ * (put, once) before the password check, tens of ms of CPU, and gets one again to open the
+ * session, which it does not give back (the lease's owner does). A burst of Logins then does
+ * not hold every store the key checks need. get returns NULL when none is free in time.
+ */
+struct login_lease {
+	struct store	*(*get)(void *arg);
+	void		 (*put)(void *arg, struct store *st);
+	void		*arg;
+};
+
+/* login_start, with the store held only around the store work. */
+enum login_result	login_start_lease(const struct login_lease *ls,
+			    const struct login_policy *lp, const char *user, const char *password,
+			    const char *client, int64_t now, char key_out[SECRET_SESSION_LEN + 1],
+			    struct tsk_principal *out);
+
 /* The verdict a Login outcome is logged as, and the sentence a refused Login is told. */
 enum tsk_verdict	login_verdict(enum login_result lr);
 const char		*login_message(enum login_result lr);

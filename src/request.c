@@ -21,6 +21,31 @@ request_store(struct request *r)
 	return r->store;
 }
 
+static struct store *
+lease_get(void *arg)
+{
+	return request_store(arg);
+}
+
+static void
+lease_put(void *arg, struct store *st)
+{
+	struct request	*r = arg;
+
+	if (st != NULL && r->store == st) {
+		storepool_put(r->pool, st);
+		r->store = NULL;
+	}
+}
+
+void
+request_login_lease(struct request *r, struct login_lease *ls)
+{
+	ls->get = lease_get;
+	ls->put = lease_put;
+	ls->arg = r;
+}
+
 void
 request_note(struct request *r, enum tsk_verdict v, const struct tsk_principal *p)
 {

@@ -69,6 +69,9 @@ struct request {
  */
 struct store	*request_store(struct request *r);
 
+/* A lease on this request's store for login_start_lease (given back to the pool on put). */
+void		 request_login_lease(struct request *r, struct login_lease *ls);
+
 /* Note the verdict and principal of this request for the log line. */
 void		 request_note(struct request *r, enum tsk_verdict v,
 		    const struct tsk_principal *p);

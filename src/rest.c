@@ -146,6 +146,7 @@ r_login(struct soap *soap, struct request *r, const struct rest_body *b)
 	json_t			*obj, *ju, *jp;
 	char			 key[SECRET_SESSION_LEN + 1];
 	enum login_result	 lr;
+	struct login_lease	 ls;
 	int			 rc = SOAP_OK;
 
 	request_login_headers(r, soap);
@@ -159,7 +160,8 @@ r_login(struct soap *soap, struct request *r, const struct rest_body *b)
 		return reply_error(soap, r, 400, "BAD_REQUEST",
 		    "The body needs \"UserName\" and \"Password\", both strings");
 	}
-	lr = login_start(request_store(r), r->login, json_string_value(ju), json_string_value(jp),
+	request_login_lease(r, &ls);
+	lr = login_start_lease(&ls, r->login, json_string_value(ju), json_string_value(jp),
 	    r->client, time(NULL), key, &p);
 	json_decref(obj);	/* the password goes with it */
 	request_note(r, login_verdict(lr), &p);

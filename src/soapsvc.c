@@ -185,13 +185,15 @@ __tr__Login(struct soap *soap, struct _tr__Login *in, struct _tr__LoginResponse 
 	struct tr__LoginResult	*res;
 	char			 key[SECRET_SESSION_LEN + 1];
 	enum login_result	 lr;
+	struct login_lease	 ls;
 
 	r->route = "soap:Login";
 	request_login_headers(r, soap);
 	if (action_fault(soap, r, "Login") != SOAP_OK)
 		return soap->error;
 	soap->header = NULL;
-	lr = login_start(request_store(r), r->login, in->userName, in->password, r->client,
+	request_login_lease(r, &ls);
+	lr = login_start_lease(&ls, r->login, in->userName, in->password, r->client,
 	    time(NULL), key, &p);
 	if (lr == LOGIN_ERROR)
 		return verdict_fault(soap, r, TSK_VERDICT_ERROR);

@@ -180,6 +180,49 @@ class SlowlorisTest(unittest.TestCase):
         srv.stop()
 
 
+class LoginFloodTest(unittest.TestCase):
+    """A burst of Logins (each a scrypt, tens of ms of CPU) from many threads must not hold the
+    store connections the key checks need: key checks during the burst all answer 200, and
+    every Login gets its own answer (401 here), never a 500 or 503 for want of a store.
+    (That Login gives its store back during the password check is shown exactly by
+    tests/unit/test_login.c, test_lease_not_held_during_password_check; this is the load-side
+    guard, which the old code also passed here with 16 stores and this burst.)"""
+    LOGINS = 48             # threads, one failed Login each, all at once
+    CHECKS = 30             # key checks meanwhile
+
+    def test_key_checks_go_on_during_a_login_burst(self):
+        import threading
+        srv = Server("loginflood")
+        srv.account_create("acme", credit=1000)
+        key = srv.key_create("acme")
+        srv.user_create("acme", "bob", "the right one")
+        srv.start("--login-max-failures", "1000", "--cost", "verify=0")
+        self.addCleanup(srv.kill)
+        statuses, mu = [], threading.Lock()
+
+        def one(i):
+            st, _h, _b = login_from(srv.port, "127.0.0.%d" % (2 + i % 8), "bob", "wrong %d" % i)
+            with mu:
+                statuses.append(st)
+        ts = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(self.LOGINS)]
+        for t in ts:
+            t.start()
+        checks = []
+        for _ in range(self.CHECKS):
+            conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+            conn.request("GET", "/rest/verify", headers={"X-API-Key": key})
+            r = conn.getresponse()
+            r.read()
+            conn.close()
+            checks.append(r.status)
+        for t in ts:
+            t.join(60)
+        self.assertFalse([t for t in ts if t.is_alive()], "a Login hung")
+        self.assertEqual(set(checks), {200}, checks)
+        self.assertEqual(sorted(set(statuses)), [401], statuses)
+        srv.stop()
+
+
 def rss_kib(pid):
     with open("/proc/%d/status" % pid) as f:
         for ln in f:

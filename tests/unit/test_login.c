@@ -232,7 +232,69 @@ test_no_store(void **state)
 
 	(void)state;
 	assert_int_equal(login_start(NULL, &lpol, "alice", PW, "127.0.0.1", T0, key, &p), LOGIN_ERROR);
-	assert_int_equal(login_start(NULL, &lpol, "", NULL, "127.0.0.1", T0, key, &p), LOGIN_ERROR);
+	/* No user name is refused without asking the store, so also without one. */
+	assert_int_equal(login_start(NULL, &lpol, "", NULL, "127.0.0.1", T0, key, &p), LOGIN_FAILED);
+}
+
+/* A lease that counts, and can run dry on a given get. */
+struct count_lease {
+	struct store	*st;
+	int		 gets, puts, held, dry_on;
+};
+
+static struct store *
+cl_get(void *arg)
+{
+	struct count_lease	*c = arg;
+
+	if (++c->gets == c->dry_on)
+		return NULL;
+	c->held = 1;
+	return c->st;
+}
+
+static void
+cl_put(void *arg, struct store *st)
+{
+	struct count_lease	*c = arg;
+
+	assert_ptr_equal(st, c->st);
+	c->puts++;
+	c->held = 0;
+}
+
+static void
+test_lease_not_held_during_password_check(void **state)
+{
+	struct fx		*f = *state;
+	struct count_lease	 c = { f->db.st, 0, 0, 0, 0 };
+	struct login_lease	 ls = { cl_get, cl_put, &c };
+	struct tsk_principal	 p;
+	char			 key[SECRET_SESSION_LEN + 1];
+
+	/* Right password: looked up, given back, got again for the session (kept by the owner). */
+	assert_int_equal(login_start_lease(&ls, &lpol, "alice", PW, "127.0.0.1", T0, key, &p),
+	    LOGIN_OK);
+	assert_int_equal(c.gets, 2);
+	assert_int_equal(c.puts, 1);
+	assert_true(session_exists(f->db.st, key));
+	/* Wrong password and unknown user: one lookup, given back, nothing more. */
+	memset(&c, 0, sizeof(c));
+	c.st = f->db.st;
+	assert_int_equal(login_start_lease(&ls, &lpol, "alice", "wrong", "127.0.0.1", T0, key, &p),
+	    LOGIN_FAILED);
+	assert_int_equal(login_start_lease(&ls, &lpol, "nobody", PW, "127.0.0.1", T0, key, &p),
+	    LOGIN_FAILED);
+	assert_int_equal(c.gets, 2);
+	assert_int_equal(c.puts, 2);
+	assert_false(c.held);
+	/* No store for the session after a right password: an error, never a session. */
+	memset(&c, 0, sizeof(c));
+	c.st = f->db.st;
+	c.dry_on = 2;
+	assert_int_equal(login_start_lease(&ls, &lpol, "alice", PW, "127.0.0.1", T0, key, &p),
+	    LOGIN_ERROR);
+	assert_int_equal(p.kind, 0);
 }
 
 static void
@@ -387,6 +449,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_user, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_empty_input, setup, fixture_teardown),
 		cmocka_unit_test(test_no_store),
+		cmocka_unit_test_setup_teardown(test_lease_not_held_during_password_check, setup,
+		    fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable_hash_fails_closed, setup,
 		    fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_only_hash_stored, setup, fixture_teardown),

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The listener: one gSOAP context bound to the address, a thread per open connection (capped),
- * keep-alive with idle timeouts, the per-request hooks that reset state, capture the credential
- * headers and route non-SOAP requests to the REST shim, one log line per request, and a clean
- * stop on SIGTERM / SIGINT; SIGHUP reloads the settings (live.h) without closing a connection.
- * Knows nothing about keys: that is the validator's.
+ * keep-alive with idle timeouts, each request bracketed (state reset before, store given back,
+ * counted and logged after), refused calls' faults sent without closing, and a clean stop on
+ * SIGTERM / SIGINT; SIGHUP reloads the settings (live.h) without closing a connection. The
+ * hooks gSOAP calls on each request's bytes and headers are in server_http.c. Knows nothing
+ * about keys: that is the validator's.
  */
-#include "server.h"
+#include "server_int.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -24,7 +25,6 @@
 #include <unistd.h>
 
 #include "framing.h"
-#include "ipallow.h"
 #include "live.h"
 #include "log.h"
 #include "metrics.h"
@@ -32,7 +32,6 @@
 #include "throttle.h"
 #include "tls.h"
 #include "usage.h"
-#include "xmlguard.h"
 #include "reply.h"
 #include "rest.h"
 #include "soapH.h"
@@ -40,347 +39,6 @@
 
 #define STORE_WAIT_MS	2000	/* a request waits this long for a database connection */
 #define DRAIN_SECONDS	5	/* on stop, open connections get this long to finish */
-#define HEADER_ALLOWANCE (64 * 1024)	/* request line and headers, beyond the body limit */
-
-struct conn;
-
-struct server {
-	const struct config	*cfg;
-	struct storepool	*pool;
-	struct validator_policy	 policy;
-	struct login_policy	 login;
-	struct live		*live;		/* the settings now (SIGHUP); NULL: cfg, policy, login */
-	server_reload_fn	 reload;
-	void			*reload_arg;
-	struct metrics		*metrics;	/* GET /metrics: counted in request_end */
-	pthread_t		 flusher;	/* writes batched key usage to the store */
-	struct soap		*master;
-	int			 port;		/* the port bound (cfg may say 0) */
-	/* gSOAP's own hooks, which ours wrap; read-only once serving */
-	int	(*fparse)(struct soap *);
-	int	(*fparsehdr)(struct soap *, const char *, const char *);
-	int	(*fposthdr)(struct soap *, const char *, const char *);
-	size_t	(*frecv)(struct soap *, char *, size_t);
-	atomic_int		 stopping;
-	pthread_mutex_t		 mu;		/* guards conns and nconns */
-	pthread_cond_t		 drained;
-	struct conn		*conns;		/* open connections, to wake them at stop */
-	int			 nconns;
-};
-
-struct conn {
-	struct request	 req;		/* first: soap->user points here */
-	struct server	*srv;
-	struct soap	*soap;
-	struct framing	*fr;		/* where each request ends in the byte stream */
-	int		 seen;		/* a request line arrived: log this request */
-	int		 fault_kept;	/* a fault is going out on a connection that stays open */
-	int		 timed;		/* the request's first byte has arrived (req.start) */
-	int		 method;	/* gSOAP's code for the request method */
-	const struct live_settings *snap;	/* the settings this request holds */
-	struct conn	*prev, *next;
-};
-
-static struct conn *
-conn_of(struct soap *soap)
-{
-	return (struct conn *)soap->user;
-}
-
-#define MAX_HEADERS	100	/* header lines in one request */
-
-/* The connection itself, under the framing: gSOAP's socket (or TLS) receive. */
-static size_t
-conn_read(void *arg, char *buf, size_t len)
-{
-	struct conn	*c = arg;
-
-	return c->srv->frecv(c->soap, buf, len);
-}
-
-/*
- * A head that is not HTTP, or too large to be: gSOAP would answer nothing (or wait for more),
- * so answer 400 or 431 here, straight to the connection, and let gSOAP see the end of input.
- */
-static void
-refuse_head(struct conn *c)
-{
-	struct request	*r = &c->req;
-	char		 body[256], out[640];
-	int		 large = framing_head_too_large(c->fr), n;
-
-	r->status = large ? 431 : 400;
-	r->route = "framing";
-	c->seen = 1;
-	snprintf(body, sizeof(body), "{\"message\":\"%s\",\"code\":\"%s\",\"requestId\":\"%s\"}",
-	    large ? "The request line and headers are larger than the server accepts" :
-	    "The request line is not HTTP", large ? "HEADERS_TOO_LARGE" : "BAD_REQUEST", r->id);
-	n = snprintf(out, sizeof(out), "HTTP/1.1 %d %s\r\nServer: tskey\r\nContent-Type: "
-	    "application/json; charset=utf-8\r\nContent-Length: %zu\r\nX-Request-Id: %s\r\n"
-	    "Connection: close\r\n\r\n%s", r->status, large ? "Request Header Fields Too Large" :
-	    "Bad Request", strlen(body), r->id, body);
-	if (n > 0 && (size_t)n < sizeof(out))
-		(void)c->soap->fsend(c->soap, out, (size_t)n);
-}
-
-/*
- * Every byte gSOAP reads comes through the connection's framing, which hands it one request
- * at a time (framing.h): the head, then, once hook_parse has read it, the declared body.
- */
-static size_t
-hook_recv(struct soap *soap, char *buf, size_t len)
-{
-	struct conn	*c = conn_of(soap);
-	size_t		 n = framing_recv(c->fr, buf, len, conn_read, c);
-
-	/* A request's time starts with its first byte, not with the wait for it (keep-alive). */
-	if (n > 0 && !c->timed) {
-		clock_gettime(CLOCK_MONOTONIC, &c->req.start);
-		c->timed = 1;
-	}
-	if (n == 0 && framing_eof(c->fr))
-		c->req.eof = 1;
-	else if (n == 0 && !c->seen && (framing_bad_request_line(c->fr) ||
-	    framing_head_too_large(c->fr)))
-		refuse_head(c);
-	return n;
-}
-
-/* Refuse the request with status (the body is not read) and close the connection after. */
-static void
-reject(struct soap *soap, struct request *r, int status, const char *code, const char *msg)
-{
-	r->reject_status = status;
-	r->reject_code = code;
-	r->reject_msg = msg;
-	soap->keep_alive = 0;
-	if (soap->status == SOAP_POST)
-		soap->fform = rest_serve;	/* the SOAP endpoint too: nothing is parsed */
-}
-
-/*
- * Framing rules gSOAP does not enforce: no control bytes in the head, a bounded number of
- * headers, and no Transfer-Encoding but plain chunked, never beside a Content-Length (the
- * request-smuggling shapes). 0 to serve; SOAP_EOF to drop a request that never finished.
- */
-static int
-check_framing(struct soap *soap, struct request *r)
-{
-	if (r->eof)
-		return SOAP_EOF;
-	if (r->bad_head || framing_bad_head(conn_of(soap)->fr))
-		reject(soap, r, 400, "BAD_REQUEST", "Control characters in the request line or "
-		    "headers");
-	else if (r->nheaders > MAX_HEADERS)
-		reject(soap, r, 431, "HEADERS_TOO_LARGE", "Too many header lines");
-	else if (r->te != NULL && r->has_length)
-		reject(soap, r, 400, "BAD_REQUEST", "Content-Length and Transfer-Encoding together");
-	else if (r->te != NULL && strcasecmp(r->te, "chunked") != 0)
-		reject(soap, r, 501, "NOT_IMPLEMENTED", "Only Transfer-Encoding: chunked is "
-		    "understood");
-	return SOAP_OK;
-}
-
-/*
- * Behind a trusted proxy, the client is the right-most X-Forwarded-For address that is not one
- * of the trusted proxies; anything else in the header is the client's own word and ignored.
- */
-static void
-forwarded_client(struct request *r, const char *trusted)
-{
-	char	 addr[64];
-	size_t	 n, end;
-
-	if (*trusted == '\0' || r->forwarded == NULL || !ipallow_match(trusted, r->peer))
-		return;
-	for (end = strlen(r->forwarded); end > 0; end = n > 0 ? n - 1 : 0) {
-		for (n = end; n > 0 && r->forwarded[n - 1] != ','; n--)
-			;
-		snprintf(addr, sizeof(addr), "%.*s", (int)(end - n), r->forwarded + n);
-		/* trim: "a, b" */
-		while (addr[0] == ' ')
-			memmove(addr, addr + 1, strlen(addr));
-		while (addr[0] != '\0' && addr[strlen(addr) - 1] == ' ')
-			addr[strlen(addr) - 1] = '\0';
-		if (ipallow_valid(addr) != 0 || addr[0] == '\0' || strchr(addr, '/') != NULL) {
-			snprintf(r->client, sizeof(r->client), "%s", "invalid-forwarded-for");
-			return;	/* a garbled header matches no allowlist: fail closed */
-		}
-		snprintf(r->client, sizeof(r->client), "%s", addr);
-		if (!ipallow_match(trusted, addr))
-			return;
-	}
-}
-
-/*
- * The head is parsed: read the whole declared body before anything acts on the request, so that
- * a body that never arrives is never half served, and a chunked one is held to --max-body.
- */
-static void
-read_body(struct soap *soap, struct conn *c)
-{
-	struct request		*r = &c->req;
-	struct timespec		 deadline;
-	int			 chunked = (soap->imode & SOAP_IO) == SOAP_IO_CHUNK;
-
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += soap->transfer_timeout > 0 ? soap->transfer_timeout : 30;
-	switch (framing_body(c->fr, (size_t)soap->length, chunked, &deadline, conn_read, c)) {
-	case FRAMING_OK:
-		if (chunked) {
-			/* decoded in place: gSOAP reads it as a plain body of this length */
-			soap->imode &= ~SOAP_IO;
-			soap->length = framing_body_len(c->fr);
-		}
-		break;
-	case FRAMING_EOF:
-		r->eof = 1;
-		reject(soap, r, 408, "REQUEST_TIMEOUT", "The request body did not arrive in full");
-		break;
-	case FRAMING_TOO_LARGE:
-		reject(soap, r, 413, "TOO_LARGE", "The request body is larger than the server "
-		    "accepts");
-		break;
-	case FRAMING_BAD_CHUNK:
-		reject(soap, r, 400, "BAD_REQUEST", "The chunked body is malformed");
-		break;
-	}
-}
-
-/*
- * A SOAP envelope is checked whole before gSOAP parses it: the depth and length limits hold
- * for the content gSOAP would skip as well, and a DTD or a NUL is refused, not skipped.
- */
-static void
-guard_envelope(struct soap *soap, struct conn *c)
-{
-	enum xmlguard_verdict	v;
-
-	v = xmlguard_check(framing_body_data(c->fr), framing_body_len(c->fr),
-	    (unsigned)c->srv->cfg->max_xml_depth, c->srv->cfg->max_string);
-	if (v == XMLGUARD_OK)
-		return;
-	c->req.xml_refusal = xmlguard_message(v);
-	soap->fform = soapsvc_refuse;
-}
-
-/*
- * The settings of this request: the snapshot current when its head arrived (not when the
- * connection began waiting for it), held whole until request_end even if SIGHUP swaps it.
- */
-static void
-request_settings(struct conn *c)
-{
-	if (c->srv->live == NULL || c->snap != NULL)
-		return;
-	c->snap = live_acquire(c->srv->live);
-	c->req.cfg = &c->snap->cfg;
-	c->req.policy = &c->snap->policy;
-	c->req.login = &c->snap->login;
-}
-
-/* After the request line and headers: route, and name the request in the response. */
-static int
-hook_parse(struct soap *soap)
-{
-	struct conn	*c = conn_of(soap);
-	char		 line[64];
-	int		 err;
-
-	request_settings(c);
-	err = c->srv->fparse(soap);
-	c->seen = 1;
-	if (err == SOAP_OK)
-		err = check_framing(soap, &c->req);
-	c->method = soap->status;	/* soap->status is reused for the response */
-	c->req.head = soap->status == SOAP_HEAD;
-	forwarded_client(&c->req, c->req.cfg->trusted_proxies);
-	/*
-	 * gSOAP 2.8.124 skips 4 bytes of "PATCH " when it cuts the path out of the request line,
-	 * leaving "H /path": put the path where it belongs.
-	 */
-	if (soap->status == SOAP_PATCH && strncmp(soap->path, "H /", 3) == 0)
-		memmove(soap->path, soap->path + 2, strlen(soap->path + 2) + 1);
-	/* Every answer names the request, gSOAP's own errors (405, 400) too. */
-	c->req.extra_hdr[0] = '\0';
-	snprintf(line, sizeof(line), "X-Request-Id: %s", c->req.id);
-	request_add_header(&c->req, soap, line);
-	if (err != SOAP_OK) {
-		soap->cors_origin = NULL;	/* see below */
-		return err;
-	}
-	/* A declared body over the limit is refused before a byte of it is read, on any path. */
-	if (soap->length > c->srv->cfg->max_body)
-		soap->fform = rest_too_large;
-	else if (c->req.reject_status == 0)
-		read_body(soap, c);
-	/*
-	 * POST to the SOAP endpoint goes to gSOAP's dispatcher, if it carries XML; every other
-	 * POST is the REST shim's (which answers a non-XML POST to the endpoint with 415).
-	 */
-	if (soap->status == SOAP_POST && soap->fform == NULL && (c->req.reject_status != 0 ||
-	    !rest_path_is(soap->path, REST_SOAP_PATH) || !rest_is_soap_type(soap->http_content)))
-		soap->fform = rest_serve;
-	if (soap->status == SOAP_POST && soap->fform == NULL) {
-		/*
-		 * gSOAP answers any request with an Origin header "Access-Control-Allow-Origin: *":
-		 * not ours to grant. The REST shim decides CORS itself (rest.c); SOAP allows none.
-		 */
-		soap->cors_origin = NULL;
-		guard_envelope(soap, c);
-	}
-	return SOAP_OK;
-}
-
-/* Keep the headers the front ends read; gSOAP's parser sees every header too. */
-static int
-hook_parsehdr(struct soap *soap, const char *key, const char *val)
-{
-	struct request	*r = &conn_of(soap)->req;
-
-	if (++r->nheaders > MAX_HEADERS)
-		return SOAP_OK;		/* refused in hook_parse; do not keep more */
-	/* RFC 9112 5.1: no white space between a field name and its colon. */
-	if (strpbrk(key, " \t") != NULL)
-		r->bad_head = 1;
-	if (strcasecmp(key, "Transfer-Encoding") == 0)
-		r->te = soap_strdup(soap, val);
-	else if (strcasecmp(key, "Content-Length") == 0)
-		r->has_length = 1;
-	if (strcasecmp(key, "X-API-Key") == 0) {
-		/* Two keys on one request is ambiguous: refuse rather than pick one. */
-		r->api_key = r->api_key == NULL ? soap_strdup(soap, val) : "\x01";
-	} else if (strcasecmp(key, "Accept") == 0) {
-		r->accept = soap_strdup(soap, val);
-	} else if (strcasecmp(key, "Host") == 0) {
-		r->host = soap_strdup(soap, val);
-	} else if (strcasecmp(key, "X-Forwarded-For") == 0) {
-		r->forwarded = soap_strdup(soap, val);
-	}
-	return conn_of(soap)->srv->fparsehdr(soap, key, val);
-}
-
-/* See the status line of every response for the log, and do not advertise gSOAP. */
-static int
-hook_posthdr(struct soap *soap, const char *key, const char *val)
-{
-	struct conn	*c = conn_of(soap);
-
-	if (key == NULL)	/* the end of the headers */
-		return c->srv->fposthdr(soap, key, val);
-	if (val == NULL && strncmp(key, "HTTP/", 5) == 0) {
-		const char	*sp = strchr(key, ' ');
-
-		/* "100 Continue" goes out before the answer: it is not the answer */
-		if (sp != NULL && atoi(sp + 1) >= 200)
-			c->req.status = atoi(sp + 1);
-	} else if (val != NULL && strcasecmp(key, "Server") == 0) {
-		val = "tskey";
-	} else if (c->fault_kept && val != NULL && strcasecmp(key, "Connection") == 0) {
-		val = "keep-alive";	/* see send_fault */
-	}
-	return c->srv->fposthdr(soap, key, val);
-}
 
 static void
 request_begin(struct conn *c)
@@ -492,7 +150,7 @@ send_fault(struct conn *c)
 		soap_send_fault(soap);
 		return 0;
 	}
-	c->fault_kept = 1;		/* hook_posthdr says keep-alive, not close */
+	c->fault_kept = 1;		/* server_http_posthdr says keep-alive, not close */
 	soap->fclose = close_later;	/* soap_send_fault ends in soap_closesock */
 	soap_send_fault(soap);
 	soap->fclose = fclose;
@@ -696,10 +354,10 @@ conn_start(struct server *srv)
 	snprintf(c->req.peer, sizeof(c->req.peer), "%.63s", c->soap->host);
 	/* Our hooks go on the copy only: they need the connection the master does not have. */
 	c->soap->user = &c->req;
-	c->soap->fparse = hook_parse;
-	c->soap->fparsehdr = hook_parsehdr;
-	c->soap->fposthdr = hook_posthdr;
-	c->soap->frecv = hook_recv;
+	c->soap->fparse = server_http_parse;
+	c->soap->fparsehdr = server_http_parsehdr;
+	c->soap->fposthdr = server_http_posthdr;
+	c->soap->frecv = server_http_recv;
 	c->soap->fignore = soapsvc_ignore;
 	conn_link(srv, c);
 	pthread_attr_init(&attr);
@@ -729,7 +387,7 @@ master_setup(struct server *srv, struct soap *soap)
 	soap->send_timeout = cfg->send_timeout;
 	soap->transfer_timeout = cfg->recv_timeout * 2;
 	soap->max_keep_alive = cfg->max_keep_alive;
-	/* gSOAP counts headers too; the body limit itself is checked per request (hook_parse). */
+	/* gSOAP counts headers too; the body limit itself is checked per request (server_http_parse). */
 	soap->recv_maxlength = cfg->max_body + HEADER_ALLOWANCE;
 	soap->maxlevel = (unsigned int)cfg->max_xml_depth;
 	soap->maxlength = (long)cfg->max_string;

@@ -60,6 +60,8 @@ struct request {
 	const char	*reject_code;
 	const char	*reject_msg;
 	const char	*xml_refusal;	/* why the SOAP envelope is refused unparsed (xmlguard) */
+	const char	*body;		/* the whole body, read before serving (framing.h); NULL: */
+	size_t		 body_len;	/* none; not NUL-terminated, wiped when the request ends */
 	char		 extra_hdr[512];/* response headers gSOAP adds (X-Request-Id, ...) */
 };
 

@@ -373,18 +373,6 @@ admin_origin(struct soap *soap, struct request *r, const char *origin, int *rc)
 }
 
 int
-rest_too_large(struct soap *soap)
-{
-	struct request	*r = soap->user;
-
-	(void)request_origin(soap);	/* no "Access-Control-Allow-Origin: *" here either */
-	r->route = "body";
-	soap->keep_alive = 0;
-	return reply_error(soap, r, 413, "TOO_LARGE",
-	    "The request body is larger than the server accepts");
-}
-
-int
 rest_serve(struct soap *soap)
 {
 	struct request		*r = soap->user;
@@ -399,28 +387,10 @@ rest_serve(struct soap *soap)
 		r->route = "framing";
 		return reply_error(soap, r, r->reject_status, r->reject_code, r->reject_msg);
 	}
+	/* The whole body, read and held to --max-body by the framing before this was called. */
 	if (soap->status == SOAP_POST || soap->status == SOAP_PUT || soap->status == SOAP_PATCH) {
-		/*
-		 * gSOAP calls the form hook (where hook_parse puts rest_too_large) for POST only,
-		 * and allocates Content-Length bytes before reading: check the limit here too.
-		 */
-		if (soap->length > r->cfg->max_body)
-			return rest_too_large(soap);
-		b.data = soap_http_get_body(soap, &b.len);
-		if (b.data == NULL || soap_end_recv(soap) != SOAP_OK) {
-			/* A chunked body has no length to check up front: gSOAP's cap stops it. */
-			if (soap->error == SOAP_EOM || soap->error == SOAP_LENGTH)
-				return rest_too_large(soap);
-			r->route = "body";
-			return soap->error;
-		}
-		/* A body cut short (the client stalled or left): never act on part of a request. */
-		if (r->eof || (soap->length > 0 && b.len < soap->length)) {
-			r->route = "body";
-			soap->keep_alive = 0;
-			return reply_error(soap, r, 400, "BAD_REQUEST", "The request body is shorter "
-			    "than its Content-Length");
-		}
+		b.data = r->body;
+		b.len = r->body_len;
 	}
 	if (strncasecmp(soap->path, REST_ADMIN_PREFIX, strlen(REST_ADMIN_PREFIX)) == 0) {
 		r->route = REST_ADMIN_PREFIX;

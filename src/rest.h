@@ -15,7 +15,7 @@ struct soap;
 #define REST_SOAP_PATH		"/TrackService.asmx"
 #define REST_ADMIN_PREFIX	"/admin/v1/"
 
-/* A request body as read by the shim (gSOAP memory; NULL data for none). */
+/* A request body: the framing's copy (request.h), not NUL-terminated; NULL data for none. */
 struct rest_body {
 	const char	*data;
 	size_t		 len;
@@ -33,11 +33,6 @@ int		 rest_admin_serve(struct soap *soap, struct request *r, const struct rest_b
  */
 int		 rest_serve(struct soap *soap);
 
-/*
- * Answer 413 without reading the body, and close the connection (its body is still unread).
- * Installed as gSOAP's form hook when a request declares a body over the limit.
- */
-int		 rest_too_large(struct soap *soap);
 
 /* 1 when the path part of p (before '?') equals want, ignoring case. */
 int		 rest_path_is(const char *p, const char *want);

@@ -50,6 +50,8 @@ request_begin(struct conn *c)
 	r->sid_hint = 0;
 	r->head = 0;
 	r->xml_refusal = NULL;
+	r->body = NULL;
+	r->body_len = 0;
 	r->bad_head = r->eof = r->nheaders = r->has_length = r->reject_status = 0;
 	r->te = NULL;
 	r->route = "-";
@@ -108,7 +110,7 @@ request_end(struct conn *c)
 		ms = (double)(now.tv_sec - r->start.tv_sec) * 1e3 +
 		    (double)(now.tv_nsec - r->start.tv_nsec) / 1e6;
 		ch = metrics_channel_of(r->route, c->method == SOAP_POST &&
-		    soap->fform != rest_serve && soap->fform != rest_too_large);
+		    soap->fform != rest_serve);
 		metrics_request(c->srv->metrics, ch, r->verdict_set ? (int)r->verdict : -1,
 		    r->status, ms / 1e3);
 		request_log(c, ch, ms);

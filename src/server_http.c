@@ -161,6 +161,9 @@ read_body(struct soap *soap, struct conn *c)
 	deadline.tv_sec += soap->transfer_timeout > 0 ? soap->transfer_timeout : 30;
 	switch (framing_body(c->fr, (size_t)soap->length, chunked, &deadline, conn_read, c)) {
 	case FRAMING_OK:
+		/* the REST shim reads it here; gSOAP's dispatcher through server_http_recv */
+		r->body = framing_body_data(c->fr);
+		r->body_len = framing_body_len(c->fr);
 		if (chunked) {
 			/* decoded in place: gSOAP reads it as a plain body of this length */
 			soap->imode &= ~SOAP_IO;
@@ -243,9 +246,13 @@ server_http_parse(struct soap *soap)
 		soap->cors_origin = NULL;	/* see below */
 		return err;
 	}
-	/* A declared body over the limit is refused before a byte of it is read, on any path. */
-	if (soap->length > c->srv->cfg->max_body)
-		soap->fform = rest_too_large;
+	/*
+	 * A declared body over the limit is refused before a byte of it is read, on any path and
+	 * for any method, and the connection closed: its bytes must never be read as a request.
+	 */
+	if (c->req.reject_status == 0 && soap->length > c->srv->cfg->max_body)
+		reject(soap, &c->req, 413, "TOO_LARGE", "The request body is larger than the "
+		    "server accepts");
 	else if (c->req.reject_status == 0)
 		read_body(soap, c);
 	/*

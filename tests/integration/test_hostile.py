@@ -22,7 +22,7 @@ import socket
 import time
 import unittest
 
-from harness import TR_NS, Server, curl, envelope, flip_char, parse_soap
+from harness import TR_NS, Server, curl, envelope, flip_char, parse_soap, rss_bytes
 
 SERVE_TIMEOUT = 2                   # `serve --timeout` of every server here (seconds)
 RSS_GROWTH_LIMIT = 50 * 1024 * 1024
@@ -194,14 +194,6 @@ BILLION_LAUGHS_DTD = ('<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol"
 XXE_DTD = '<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
 PARAM_DTD = ('<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY % p "<!ENTITY e \'boom\'>"> %p; '
              '<!ENTITY % ext SYSTEM "file:///etc/passwd"> %ext;]>')
-
-
-def rss_bytes(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for ln in f:
-            if ln.startswith("VmRSS:"):
-                return int(ln.split()[1]) * 1024
-    raise AssertionError("no VmRSS for pid %d" % pid)
 
 
 def is_soap_fault(resp):
@@ -773,6 +765,24 @@ class BodyLimitTest(HostileBase):
         rs, _ = self.exchange(soap_bytes(self.big_envelope()))
         self.assert_clear_error(rs, statuses=(413,))
         self.assert_bounded()
+
+    def test_oversize_body_on_a_get_is_refused_and_never_read_as_a_request(self):
+        # A GET may carry a body too: one declared over --max-body is refused like a POST's,
+        # and the connection closed, so that the bytes of that body (here a whole request with
+        # a valid key) are never served as the next request.
+        logged = len([ln for ln in self.srv.log_text().splitlines() if "route=/rest/verify" in ln])
+        smuggled = rest_bytes("GET", "/rest/verify", ["X-API-Key: " + self.key], close=False)
+        body = smuggled + b" " * (5000 - len(smuggled))
+        data = rest_bytes("GET", "/healthz", [], body=body, close=False)
+        with Wire(self.srv.port) as w:
+            w.send(data)
+            rs = w.responses(SERVE_TIMEOUT + 2)
+            closed = w.closed_within(0.5) or w.eof
+        self.assert_serving()
+        self.assertEqual([r.status for r in rs], [413], rs)
+        self.assertTrue(closed, "connection left open after an oversize body")
+        self.assertEqual(len([ln for ln in self.srv.log_text().splitlines()
+                              if "route=/rest/verify" in ln]), logged, "the body was served")
 
     def test_chunked_bodies_under_the_limit_are_served(self):
         # The control for the case below: chunked bodies within --max-body, cut in odd pieces

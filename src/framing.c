@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "secret.h"
+
 #define READ_MIN	(16 * 1024)	/* free space offered to each read */
 #define KEEP_CAP	(64 * 1024)	/* a buffer grown past this shrinks back between requests */
 #define CHUNK_LINE_MAX	1024		/* a chunk-size line, extensions included */
@@ -45,11 +47,42 @@ framing_new(size_t head_max, size_t body_max)
 	return f;
 }
 
+/*
+ * Drop the bytes from len on, wiping them: a request's bytes may hold a key, a session id or a
+ * password, and this buffer outlives the request (and goes back to malloc on shrink or free).
+ */
+static void
+truncate_to(struct framing *f, size_t len)
+{
+	if (len < f->len)
+		secret_wipe(f->buf + len, f->len - len);
+	f->len = len;
+}
+
+/* Move the buffer to one of ncap bytes (ncap >= len), wiping the old one: see truncate_to. */
+static int
+resize(struct framing *f, size_t ncap)
+{
+	char	*nb = malloc(ncap);
+
+	if (nb == NULL)
+		return -1;
+	if (f->buf != NULL) {
+		memcpy(nb, f->buf, f->len);
+		secret_wipe(f->buf, f->len);
+		free(f->buf);
+	}
+	f->buf = nb;
+	f->cap = ncap;
+	return 0;
+}
+
 void
 framing_free(struct framing *f)
 {
 	if (f == NULL)
 		return;
+	truncate_to(f, 0);
 	free(f->buf);
 	free(f);
 }
@@ -66,25 +99,19 @@ head_reset(struct framing *f)
 void
 framing_next(struct framing *f)
 {
-	size_t	 used = f->state == BODY ? f->head_end + f->body_len : f->head_end;
-	char	*nb;
+	size_t	used = f->state == BODY ? f->head_end + f->body_len : f->head_end;
 
 	if (f->eof || used == 0 || used > f->len) {
 		/* nothing finished, or the stream ended: nothing of it can be the next request */
 		if (f->eof || used > f->len)
-			f->len = 0;
+			truncate_to(f, 0);
 	} else {
 		memmove(f->buf, f->buf + used, f->len - used);
-		f->len -= used;
+		truncate_to(f, f->len - used);
 	}
 	/* A large body grew the buffer: give the memory back rather than keep it per connection. */
-	if (f->cap > KEEP_CAP && f->len <= KEEP_CAP) {
-		nb = realloc(f->buf, KEEP_CAP);
-		if (nb != NULL) {
-			f->buf = nb;
-			f->cap = KEEP_CAP;
-		}
-	}
+	if (f->cap > KEEP_CAP && f->len <= KEEP_CAP)
+		(void)resize(f, KEEP_CAP);	/* on failure the large one stays */
 	head_reset(f);
 }
 
@@ -92,8 +119,7 @@ framing_next(struct framing *f)
 static int
 reserve(struct framing *f, size_t want, size_t max)
 {
-	size_t	 ncap;
-	char	*nb;
+	size_t	ncap;
 
 	if (f->cap - f->len >= want)
 		return 0;
@@ -108,12 +134,7 @@ reserve(struct framing *f, size_t want, size_t max)
 		ncap *= 2;
 	if (ncap > max)
 		ncap = max;
-	nb = realloc(f->buf, ncap);
-	if (nb == NULL)
-		return -1;
-	f->buf = nb;
-	f->cap = ncap;
-	return 0;
+	return resize(f, ncap);
 }
 
 /* Read once more from the connection, up to max bytes held in all. 0, or -1 at the end. */
@@ -357,7 +378,7 @@ body_chunked(struct framing *f, const struct timespec *deadline, framing_read_fn
 		}
 		/* Nothing more to decode here: read. Move the decoded data up first, to make room. */
 		memmove(f->buf + wpos, f->buf + rpos, f->len - rpos);
-		f->len -= rpos - wpos;
+		truncate_to(f, f->len - (rpos - wpos));
 		rpos = wpos;
 		if (past(deadline) || fill(f, max, rd, ctx) != 0) {
 			if (!f->eof)
@@ -366,7 +387,7 @@ body_chunked(struct framing *f, const struct timespec *deadline, framing_read_fn
 		}
 	}
 	memmove(f->buf + wpos, f->buf + rpos, f->len - rpos);
-	f->len -= rpos - wpos;
+	truncate_to(f, f->len - (rpos - wpos));
 	f->body_len = wpos - f->head_end;
 	return FRAMING_OK;
 }

@@ -224,6 +224,28 @@ test_head_limit_and_control_bytes(void **state)
 }
 
 static void
+test_a_finished_request_is_wiped(void **state)
+{
+	struct script	 s = { .parts = { "POST /login HTTP/1.1\r\nContent-Length: 6\r\n\r\nsecret" } };
+	struct framing	*f = framing_new(65536, 1024);
+	struct timespec	 t = soon();
+	const char	*body;
+	char		 out[256], zero[6] = { 0 };
+
+	(void)state;
+	framing_next(f);
+	drain(f, &s, out, sizeof(out) - 1, 64);
+	assert_int_equal(framing_body(f, 6, 0, &t, script_read, &s), FRAMING_OK);
+	body = framing_body_data(f);
+	assert_memory_equal(body, "secret", 6);
+	/* The next request starts: the buffer is the same one (small), its old bytes zero. */
+	framing_next(f);
+	assert_memory_equal(body, zero, 6);
+	assert_memory_equal(body - 4, "\0\0\0\0", 4);	/* the head's end too */
+	framing_free(f);
+}
+
+static void
 test_many_pipelined_in_one_read(void **state)
 {
 	static char	 all[20 * 64];
@@ -265,6 +287,7 @@ main(void)
 		cmocka_unit_test(test_bad_request_lines),
 		cmocka_unit_test(test_head_limit_and_control_bytes),
 		cmocka_unit_test(test_many_pipelined_in_one_read),
+		cmocka_unit_test(test_a_finished_request_is_wiped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -64,7 +64,8 @@ def source_codes():
         if not name.endswith(".c"):
             continue
         text = read(os.path.join(SRC, name)).decode()
-        codes.update(re.findall(r'reply_error\([^;]*?\d{3},\s*"([A-Z_]+)"', text, re.S))
+        codes.update(re.findall(r'(?:reply_error|reject)\([^;]*?\d{3},\s*"([A-Z_]+)"', text,
+                                re.S))
         codes.update(re.findall(r'\[TSK_VERDICT_\w+\]\s*=\s*\{\s*"([A-Z_]+)"', text))
         codes.update(re.findall(r'->code\s*=\s*"([A-Z_]+)"', text))
         codes.update(re.findall(r'\\"code\\":\\"([A-Z_]+)\\"', text))

@@ -426,6 +426,14 @@ class Server:
         return RawConn(self.port, timeout=timeout, host=self.connect_host)
 
 
+def rss_bytes(pid):
+    """The resident memory of process pid, in bytes (VmRSS)."""
+    with open("/proc/%d/status" % pid) as f:
+        for ln in f:
+            if ln.startswith("VmRSS:"):
+                return int(ln.split()[1]) * 1024
+    raise AssertionError("no VmRSS for pid %d" % pid)
+
 # ---- curl ------------------------------------------------------------------------------------
 class HttpResponse:
     def __init__(self, status, headers, body, curl_rc, stderr, raw_headers):

@@ -3,10 +3,11 @@ and one address cannot hold more connections than --max-conns-per-client."""
 import http.client
 import json
 import socket
+import threading
 import time
 import unittest
 
-from harness import Server
+from harness import Server, rss_bytes
 
 
 def login_from(port, source, user, password):
@@ -136,7 +137,7 @@ class SlowlorisTest(unittest.TestCase):
                                              source_address=("127.0.0.%d" % (2 + i % 3), 0))
                 c.setblocking(False)
                 slow.append(c)
-            rss0 = rss_kib(srv.proc.pid)
+            rss0 = rss_bytes(srv.proc.pid)
             waits = []
             for r in range(self.ROUNDS):
                 t_round = time.monotonic()
@@ -156,7 +157,7 @@ class SlowlorisTest(unittest.TestCase):
                 self.assertEqual(resp.status, 200)
                 time.sleep(max(0.0, 1.0 - (time.monotonic() - t_round)))
             self.assertLess(max(waits), 1.0, "a well-behaved client waited: %r" % waits)
-            self.assertLess(rss_kib(srv.proc.pid) - rss0, 64 * 1024, "memory grew by 64 MB+")
+            self.assertLess(rss_bytes(srv.proc.pid) - rss0, 64 << 20, "memory grew by 64 MB+")
             # The heads never end: the server must close them (2 x --timeout for a request).
             deadline = time.monotonic() + 15
             open_ = list(slow)
@@ -191,7 +192,6 @@ class LoginFloodTest(unittest.TestCase):
     CHECKS = 30             # key checks meanwhile
 
     def test_key_checks_go_on_during_a_login_burst(self):
-        import threading
         srv = Server("loginflood")
         srv.account_create("acme", credit=1000)
         key = srv.key_create("acme")
@@ -222,13 +222,6 @@ class LoginFloodTest(unittest.TestCase):
         self.assertEqual(sorted(set(statuses)), [401], statuses)
         srv.stop()
 
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for ln in f:
-            if ln.startswith("VmRSS:"):
-                return int(ln.split()[1])
-    raise AssertionError("no VmRSS for pid %d" % pid)
 
 
 if __name__ == "__main__":

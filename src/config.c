@@ -49,6 +49,12 @@ const struct config_setting config_settings[] = {
 	    "open connections from one address at most; more get 503 and are closed" },
 	{ "max_body", CT_INT, F(max_body), 1, 64 * 1024 * 1024, 1, 0, "BYTES",
 	    "request body bytes at most" },
+	{ "workers", CT_INT, F(workers), 0, 1024, 1, 0, "N",
+	    "threads that serve plain HTTP connections from one event loop (0: four per CPU, at "
+	    "least 8)" },
+	{ "thread_per_conn", CT_BOOL, F(thread_per_conn), 0, 1, 1, 0, "yes|no",
+	    "a thread of its own for each connection instead of the event loop (TLS ones always "
+	    "have one)" },
 	{ "timeout", CT_INT, F(recv_timeout), 1, 3600, 1, 0, "SECONDS",
 	    "seconds a connection may idle or stall" },
 	{ "cost", CT_COST, F(op_cost), 0, 1000000, 1, 1, "OP=N,...",
@@ -108,6 +114,8 @@ const struct config_flag config_flags[] = {
 	{ "--max-conns-per-client", "max_conns_per_client", NULL, 0 },
 	{ "--max-body", "max_body", NULL, 0 },
 	{ "--timeout", "timeout", NULL, 0 },
+	{ "--workers", "workers", NULL, 0 },
+	{ "--thread-per-conn", "thread_per_conn", "yes", 0 },
 	{ "--cost", "cost", NULL, 0 },
 	{ "--uniform-errors", "uniform_errors", "yes", 0 },
 	{ "--no-api-user-login", "api_user_login", "no", 0 },

@@ -29,6 +29,8 @@ struct config {
 	int	max_conns_per_client;	/* open connections from one address */
 	int	login_max_failures;	/* failed Logins before a lockout (throttle.h); 0 = off */
 	int	store_pool;	/* database connections shared by the workers */
+	int	workers;	/* threads serving plain connections; 0: four per CPU, >= 8 */
+	int	thread_per_conn;	/* a thread per connection instead of the event loop */
 	int	recv_timeout;	/* seconds a connection may idle or stall (keep-alive included) */
 	int	send_timeout;	/* seconds a send may stall */
 	int	max_keep_alive;	/* requests on one connection before it is closed */

@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "secret.h"
 
@@ -33,6 +34,10 @@ struct framing {
 	int		 bad_head, bad_line, head_too_large, eof;
 	/* the body, once read */
 	size_t		 body_len;
+	/* what the head declares of its body (head_body), for framing_prefetch */
+	int		 body_known;	/* looked at */
+	int		 body_stream;	/* chunked, or the client expects a 100 Continue */
+	size_t		 body_want;	/* Content-Length; 0: none */
 };
 
 struct framing *
@@ -94,6 +99,8 @@ head_reset(struct framing *f)
 	f->off = f->lim = f->scan = f->head_end = f->line1_start = f->body_len = 0;
 	f->started = f->line1_done = f->head_state = 0;
 	f->bad_head = f->bad_line = f->head_too_large = 0;
+	f->body_known = f->body_stream = 0;
+	f->body_want = 0;
 }
 
 void
@@ -228,9 +235,15 @@ framing_recv(struct framing *f, char *buf, size_t len, framing_read_fn rd, void 
 	size_t	n;
 
 	while (f->off >= f->lim) {
-		if (f->state == BODY || f->head_end != 0 || f->bad_line || f->head_too_large ||
-		    f->eof)
+		if (f->state == BODY || f->bad_line || f->head_too_large)
 			return 0;	/* this request's bytes are all out, or must not go out */
+		/* framing_prefetch may have scanned further than gSOAP has read */
+		if (f->lim < (f->head_end != 0 ? f->head_end : f->scan)) {
+			f->lim = f->head_end != 0 ? f->head_end : f->scan;
+			continue;
+		}
+		if (f->head_end != 0 || f->eof)
+			return 0;
 		if (f->scan >= f->len && fill(f, f->head_max + READ_MIN, rd, ctx) != 0)
 			return 0;
 		head_scan(f);
@@ -242,6 +255,113 @@ framing_recv(struct framing *f, char *buf, size_t len, framing_read_fn rd, void 
 	memcpy(buf, f->buf + f->off, n);
 	f->off += n;
 	return n;
+}
+
+/* Header line s[0..n-1] (no line end) is name: the value, trimmed, in *v and *vn; else 0. */
+static int
+header_is(const char *s, size_t n, const char *name, const char **v, size_t *vn)
+{
+	size_t	k = strlen(name);
+
+	if (n <= k || strncasecmp(s, name, k) != 0 || s[k] != ':')
+		return 0;
+	s += k + 1;
+	n -= k + 1;
+	while (n > 0 && (*s == ' ' || *s == '\t')) {
+		s++;
+		n--;
+	}
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	*v = s;
+	*vn = n;
+	return 1;
+}
+
+/*
+ * What the whole head says of its body, for framing_prefetch only: gSOAP parses the head
+ * again and decides. Anything but one plain Content-Length (or none) is left to that: the
+ * request is served as it is, and refused there.
+ */
+static void
+head_body(struct framing *f)
+{
+	const char	*p = f->buf + f->line1_start, *end = f->buf + f->head_end, *nl, *v;
+	size_t		 n, vn, i, lengths = 0, len = 0;
+
+	f->body_known = 1;
+	for (; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			break;
+		n = (size_t)(nl - p);
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		if (header_is(p, n, "Transfer-Encoding", &v, &vn) ||
+		    (header_is(p, n, "Expect", &v, &vn) && vn == 12 &&
+		    strncasecmp(v, "100-continue", 12) == 0)) {
+			f->body_stream = 1;
+		} else if (header_is(p, n, "Content-Length", &v, &vn)) {
+			lengths++;
+			len = 0;
+			for (i = 0; i < vn && i < 12 && v[i] >= '0' && v[i] <= '9'; i++)
+				len = len * 10 + (size_t)(v[i] - '0');
+			if (vn == 0 || i != vn)
+				lengths = 2;	/* not a plain number: gSOAP decides */
+		}
+	}
+	if (lengths == 1 && len <= f->body_max)
+		f->body_want = len;
+}
+
+enum framing_ready
+framing_prefetch(struct framing *f, framing_read_now_fn rd, void *ctx)
+{
+	long	n;
+	int	reads;
+
+	/* Bounded: the head and body limits stop a sender that never ends. */
+	for (reads = 0; reads < 64; reads++) {
+		if (f->scan < f->len && f->head_end == 0)
+			head_scan(f);
+		if (f->bad_line || f->head_too_large || f->eof)
+			return FRAMING_READY;
+		if (f->head_end != 0) {
+			size_t	have = f->len - f->head_end;
+
+			if (!f->body_known)
+				head_body(f);
+			if (f->body_stream && (f->body_want == 0 || have < f->body_want))
+				return FRAMING_STREAM;
+			if (have >= f->body_want)
+				return FRAMING_READY;
+			/* Room for the whole body at once, as body_plain makes: not a doubling series. */
+			if (reserve(f, f->body_want - have, f->head_end + f->body_want + READ_MIN) != 0) {
+				f->eof = 1;
+				return FRAMING_READY;
+			}
+		}
+		if (reserve(f, READ_MIN, f->head_end != 0 ? f->head_end + f->body_want + READ_MIN :
+		    f->head_max + READ_MIN) != 0) {
+			f->eof = 1;
+			return FRAMING_READY;
+		}
+		n = rd(ctx, f->buf + f->len, f->cap - f->len);
+		if (n < 0)
+			return FRAMING_WAIT;
+		if (n == 0) {
+			f->eof = 1;
+			return FRAMING_READY;
+		}
+		f->len += (size_t)n;
+	}
+	return FRAMING_WAIT;	/* more is there: the connection is ready again at once */
+}
+
+size_t
+framing_held(const struct framing *f)
+{
+	return f->len;
 }
 
 static int

@@ -7,7 +7,10 @@
  * headers, then (once they are parsed) exactly the body they declare, already whole in memory,
  * and keeps whatever follows for the next request.
  *
- * One per connection, owned by the connection's thread; no locking.
+ * One per connection, owned by whichever thread serves the connection at the time; no locking.
+ * A connection served from an event loop fills its framing without blocking (framing_prefetch)
+ * and is served once a whole head is in; a connection with a thread of its own lets
+ * framing_recv read as gSOAP asks.
  */
 #ifndef FRAMING_H
 #define FRAMING_H
@@ -36,6 +39,29 @@ void		 framing_free(struct framing *f);
  * not) and keep what came after it.
  */
 void		 framing_next(struct framing *f);
+
+/* Read what the connection has now, without waiting: -1 when nothing is there, 0 at its end. */
+typedef long (*framing_read_now_fn)(void *ctx, char *buf, size_t len);
+
+enum framing_ready {
+	FRAMING_WAIT,		/* the request is not all here: wait for the connection */
+	FRAMING_READY,		/* the request is here whole, or nothing more will make it (below) */
+	FRAMING_STREAM,		/* the head is here; its body comes as the client sends it */
+};
+
+/*
+ * Read what the connection has without blocking until the current request is whole: its head
+ * and the Content-Length bytes it declares. FRAMING_READY also when the stream ended, the
+ * request line is not HTTP, the head is over the limit or its body headers are not plain
+ * (serving the request then answers or closes as it would from framing_recv). FRAMING_STREAM
+ * for a chunked body or an "Expect: 100-continue" whose body is not here yet: the end of the
+ * one is known only by decoding it, and the other's client waits for an answer to the head;
+ * serve it from a thread that may wait for the body.
+ */
+enum framing_ready framing_prefetch(struct framing *f, framing_read_now_fn rd, void *ctx);
+
+/* Bytes held for the next request (a part of its head, say); 0: the connection is idle. */
+size_t		 framing_held(const struct framing *f);
 
 /*
  * gSOAP's receive: up to len bytes of the current request, reading the connection when needed.

@@ -64,11 +64,9 @@ request_begin(struct conn *c)
 	c->method = 0;
 	c->timed = 0;
 	/*
-	 * What is left of the last request goes; what came after it stays in the framing. gSOAP's
-	 * buffer holds nothing of the next request (the framing never gave it any), and the last
-	 * response was written over it anyway.
+	 * gSOAP's buffer holds nothing of this request (the framing never gave it any before now),
+	 * and the last response was written over it anyway.
 	 */
-	framing_next(c->fr);
 	c->soap->bufidx = c->soap->buflen = 0;
 	if (secret_request_id(r->id) != 0)
 		snprintf(r->id, sizeof(r->id), "%s", "0000000000000000");
@@ -163,49 +161,44 @@ send_fault(struct conn *c)
 	return 1;
 }
 
-/* gSOAP's soap_serve loop, with our request bracket around each request. */
-static void
-conn_serve(struct conn *c)
+/*
+ * One turn of gSOAP's soap_serve loop, with our request bracket around it. 1 when the
+ * connection stays open for the next request.
+ */
+int
+server_conn_serve(struct conn *c)
 {
 	struct soap	*soap = c->soap;
+	int		 open = 1;
 
-	soap->keep_alive = soap->max_keep_alive + 1;
-	do {
-		if (soap->keep_alive > 0 && soap->max_keep_alive > 0)
-			soap->keep_alive--;
-		if (atomic_load(&c->srv->stopping))
-			soap->keep_alive = 0;	/* answer this one, then close */
-		request_begin(c);
-		if (soap_begin_serve(soap) != SOAP_OK) {
-			/* SOAP_STOP: the REST shim answered. Anything else was answered or died. */
-			int	served = soap->error >= SOAP_STOP;
+	if (soap->keep_alive > 0 && soap->max_keep_alive > 0)
+		soap->keep_alive--;
+	if (atomic_load(&c->srv->stopping))
+		soap->keep_alive = 0;	/* answer this one, then close */
+	request_begin(c);
+	if (soap_begin_serve(soap) != SOAP_OK) {
+		/* SOAP_STOP: the REST shim answered. Anything else was answered or died. */
+		int	served = soap->error >= SOAP_STOP;
 
-			if (served && c->req.status == 0 && soap_valid_socket(soap->socket)) {
-				/*
-				 * gSOAP stopped without answering (it does for some non-XML
-				 * bodies): answer, and close rather than read the rest of the
-				 * body as the next request.
-				 */
-				soap->keep_alive = 0;
-				reply_error(soap, &c->req, 400, "BAD_REQUEST",
-				    "The request body is not a SOAP envelope");
-				served = 0;
-			}
-			request_end(c);
-			if (!served)
-				break;
-			continue;
+		if (served && c->req.status == 0 && soap_valid_socket(soap->socket)) {
+			/*
+			 * gSOAP stopped without answering (it does for some non-XML bodies):
+			 * answer, and close rather than read the rest of the body as the next
+			 * request.
+			 */
+			soap->keep_alive = 0;
+			reply_error(soap, &c->req, 400, "BAD_REQUEST",
+			    "The request body is not a SOAP envelope");
+			served = 0;
 		}
-		if (soap_serve_request(soap) != SOAP_OK && soap->error < SOAP_STOP) {
-			int	kept = send_fault(c);
-
-			request_end(c);
-			if (!kept)
-				break;
-			continue;
-		}
-		request_end(c);
-	} while (soap->keep_alive);
+		open = served;
+	} else if (soap_serve_request(soap) != SOAP_OK && soap->error < SOAP_STOP) {
+		open = send_fault(c);
+	}
+	request_end(c);
+	/* What is left of this request goes; what came after it stays for the next one. */
+	framing_next(c->fr);
+	return open && soap->keep_alive != 0 && soap_valid_socket(soap->socket);
 }
 
 static void
@@ -258,15 +251,26 @@ conn_main(void *arg)
 	struct server	*srv = c->srv;
 
 	/* The handshake runs here, not in the accept loop: a slow client holds only itself. */
-	if (!tls_enabled(srv->cfg) || handshake(c) == 0)
-		conn_serve(c);
+	if (!tls_enabled(srv->cfg) || handshake(c) == 0) {
+		while (server_conn_serve(c))
+			;	/* bounded by --max-keep-alive and the timeouts */
+	}
+	server_conn_free(c);
+	return NULL;
+}
+
+/* Close the connection (if still open) and free it; it is off every list after this. */
+void
+server_conn_free(struct conn *c)
+{
+	struct server	*srv = c->srv;
+
 	framing_free(c->fr);
 	soap_destroy(c->soap);
 	soap_end(c->soap);
 	conn_unlink(srv, c);
 	soap_free(c->soap);
 	free(c);
-	return NULL;
 }
 
 /* Open connections from host. Called with srv->mu held. */
@@ -307,8 +311,6 @@ conn_start(struct server *srv)
 {
 	struct soap	*master = srv->master;
 	struct conn	*c;
-	pthread_attr_t	 attr;
-	pthread_t	 tid;
 	int		 full, busy, max_conns;
 	const struct live_settings *ls = srv->live != NULL ? live_acquire(srv->live) : NULL;
 	const struct config *cfg = ls != NULL ? &ls->cfg : srv->cfg;
@@ -361,19 +363,32 @@ conn_start(struct server *srv)
 	c->soap->fposthdr = server_http_posthdr;
 	c->soap->frecv = server_http_recv;
 	c->soap->fignore = soapsvc_ignore;
+	c->soap->keep_alive = c->soap->max_keep_alive + 1;	/* server_conn_serve counts down */
 	conn_link(srv, c);
+	if (srv->loop != NULL && !tls_enabled(srv->cfg)) {
+		if (server_loop_add(srv, c) != 0)
+			server_conn_free(c);
+		return;
+	}
+	if (server_conn_thread(c) != 0)
+		server_conn_free(c);
+}
+
+int
+server_conn_thread(struct conn *c)
+{
+	pthread_attr_t	attr;
+	pthread_t	tid;
+	int		rc;
+
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 1024 * 1024);
-	if (pthread_create(&tid, &attr, conn_main, c) != 0) {
-		log_warnx("cannot start a connection thread");
-		soap_force_closesock(c->soap);
-		conn_unlink(srv, c);
-		framing_free(c->fr);
-		soap_free(c->soap);
-		free(c);
-	}
+	rc = pthread_create(&tid, &attr, conn_main, c);
 	pthread_attr_destroy(&attr);
+	if (rc != 0)
+		log_warnx("cannot start a connection thread");
+	return rc != 0 ? -1 : 0;
 }
 
 static void
@@ -603,6 +618,31 @@ no_core_dumps(void)
 		log_warn("setrlimit RLIMIT_CORE");
 }
 
+/* The event loop's workers: as configured, or four per CPU and at least 8 (see server_loop.c). */
+static int
+workers_for(const struct config *cfg)
+{
+	long	n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (cfg->workers > 0)
+		return cfg->workers;
+	n = n > 0 ? 4 * n : 8;
+	return n < 8 ? 8 : n > 256 ? 256 : (int)n;
+}
+
+/* Time-outs of connections in the event loop, looked at four times a second. */
+static void
+sweep(struct server *srv, struct timespec *last)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if ((now.tv_sec - last->tv_sec) * 1000 + (now.tv_nsec - last->tv_nsec) / 1000000 < 250)
+		return;
+	*last = now;
+	server_loop_sweep(srv);
+}
+
 int
 server_run(const struct config *cfg, struct storepool *pool, server_ready_fn ready,
     server_reload_fn reload_fn, void *arg)
@@ -610,6 +650,7 @@ server_run(const struct config *cfg, struct storepool *pool, server_ready_fn rea
 	struct server	 srv;
 	pthread_t	 sigthr;
 	sigset_t	 set;
+	struct timespec	 swept = { 0, 0 };
 	int		 rc = -1, flushing = 0;
 
 	no_core_dumps();
@@ -675,6 +716,9 @@ server_run(const struct config *cfg, struct storepool *pool, server_ready_fn rea
 		goto out;
 	}
 	flushing = 1;
+	if (!tls_enabled(cfg) && !cfg->thread_per_conn &&
+	    server_loop_start(&srv, workers_for(cfg)) != 0)
+		goto out;
 	srv.port = bound_port(srv.master->master, cfg->listen_port);
 	if (ready != NULL)
 		ready(cfg, srv.port, arg);
@@ -683,11 +727,13 @@ server_run(const struct config *cfg, struct storepool *pool, server_ready_fn rea
 			conn_start(&srv);
 		else if (srv.master->errnum != 0 && srv.master->errnum != EINTR)
 			log_debug("accept: error %d", srv.master->errnum);
+		sweep(&srv, &swept);
 	}
 	rc = drain(&srv) == 0 ? 0 : 1;
 	if (rc == 1)
 		return rc;	/* connections still run: leave what they use alone */
 out:
+	server_loop_stop(&srv);
 	if (flushing) {
 		pthread_join(srv.flusher, NULL);	/* it flushes once more on its way out */
 	}

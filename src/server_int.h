@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 
 #include "request.h"
 #include "server.h"
@@ -22,6 +23,7 @@ struct live_settings;
 struct metrics;
 
 struct conn;
+struct server_loop;
 
 struct server {
 	const struct config	*cfg;
@@ -34,6 +36,7 @@ struct server {
 	struct metrics		*metrics;	/* GET /metrics: counted in request_end */
 	pthread_t		 flusher;	/* writes batched key usage to the store */
 	struct soap		*master;
+	struct server_loop	*loop;		/* plain connections' workers; NULL: a thread each */
 	int			 port;		/* the port bound (cfg may say 0) */
 	/* gSOAP's own hooks, which ours wrap; read-only once serving */
 	int	(*fparse)(struct soap *);
@@ -58,6 +61,13 @@ struct conn {
 	int		 method;	/* gSOAP's code for the request method */
 	const struct live_settings *snap;	/* the settings this request holds */
 	struct conn	*prev, *next;
+	/* In the event loop (server_loop.c) only: */
+	int		 pooled;	/* served by the loop's workers, not a thread of its own */
+	int		 fd;		/* its socket, for the sweep */
+	int		 in_loop;	/* in the epoll set */
+	int64_t		 head_since;	/* ms: when a part of the next head arrived; 0: none */
+	atomic_int	 armed;		/* waiting in the set, held by no worker */
+	_Atomic int64_t	 deadline;	/* ms (CLOCK_MONOTONIC): the sweep closes it after this */
 };
 
 static inline struct conn *
@@ -71,5 +81,21 @@ size_t	server_http_recv(struct soap *soap, char *buf, size_t len);
 int	server_http_parse(struct soap *soap);
 int	server_http_parsehdr(struct soap *soap, const char *key, const char *val);
 int	server_http_posthdr(struct soap *soap, const char *key, const char *val);
+
+/* server.c: serve one request of c (1: the connection stays open); close and free c. */
+int	server_conn_serve(struct conn *c);
+void	server_conn_free(struct conn *c);
+/* Serve c from a thread of its own until it closes (-1: no thread; c is still the caller's). */
+int	server_conn_thread(struct conn *c);
+
+/*
+ * server_loop.c: start workers threads serving connections from an epoll set; hand it a new
+ * plain connection (-1: not taken, the caller frees it); close connections past their time
+ * (called by the accept loop, without srv->mu); end the workers (after the drain).
+ */
+int	server_loop_start(struct server *srv, int workers);
+int	server_loop_add(struct server *srv, struct conn *c);
+void	server_loop_sweep(struct server *srv);
+void	server_loop_stop(struct server *srv);
 
 #endif

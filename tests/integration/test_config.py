@@ -28,6 +28,8 @@ VALUES = {
     "max_conns": ("50", None),
     "max_conns_per_client": ("5", None),
     "max_body": ("4096", None),
+    "workers": ("3", None),
+    "thread_per_conn": ("yes", None),
     "timeout": ("9", None),
     "cost": ("credit=3", "credit=3,me=0,logout=0,verify=1,admin=0"),
     "uniform_errors": ("yes", None),

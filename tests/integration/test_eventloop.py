@@ -1,0 +1,235 @@
+"""The event loop (src/server_loop.c): idle connections hold no thread, a slow body holds no
+worker, pipelined requests past one worker turn are all answered, a client that waits for
+100 Continue gets it, idle connections are closed after --timeout, and --thread-per-conn
+still gives the model before the loop. Every wait here is bounded."""
+import socket
+import threading
+import time
+import unittest
+
+from harness import RawConn, Server
+
+
+def threads_of(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("Threads:"):
+                return int(line.split()[1])
+    raise AssertionError("no Threads line for %d" % pid)
+
+
+def head(port, path, headers, length=None):
+    lines = ["POST %s HTTP/1.1" % path, "Host: 127.0.0.1:%d" % port] + list(headers)
+    if length is not None:
+        lines.append("Content-Length: %d" % length)
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def read_response(sock, deadline):
+    """(status, body) of one response, or None when none arrives by deadline."""
+    buf = b""
+    while time.monotonic() < deadline:
+        sock.settimeout(max(0.05, deadline - time.monotonic()))
+        try:
+            d = sock.recv(65536)
+        except socket.timeout:
+            return None
+        if not d:
+            return None
+        buf += d
+        if b"\r\n\r\n" in buf:
+            h, rest = buf.split(b"\r\n\r\n", 1)
+            n = 0
+            for line in h.split(b"\r\n")[1:]:
+                k, _, v = line.partition(b":")
+                if k.strip().lower() == b"content-length":
+                    n = int(v)
+            if len(rest) >= n:
+                return int(h.split()[1]), rest[:n]
+    return None
+
+
+class EventLoopTest(unittest.TestCase):
+    WORKERS = 2
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server("eventloop")
+        s = cls.srv
+        s.account_create("acme", credit=1000)
+        cls.key = s.key_create("acme")
+        s.start("--workers", cls.WORKERS, "--timeout", "2")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+
+    def served_at_once(self):
+        """Another client is answered within 1.5 s (a worker is free)."""
+        t0 = time.monotonic()
+        r = self.srv.credit(self.key)
+        self.assertEqual(r.status, 200, r)
+        self.assertLess(time.monotonic() - t0, 1.5, "a worker was held")
+
+    def test_idle_connections_hold_no_thread(self):
+        base = threads_of(self.srv.proc.pid)
+        conns = []
+        try:
+            for i in range(150):
+                c = RawConn(self.srv.port)
+                conns.append(c)
+                if i % 2 == 0:      # half after a request (keep-alive), half before any
+                    st, _h, b = c.request("POST", "/rest/credit", ["X-API-Key: " + self.key])
+                    self.assertEqual(st, 200, b)
+            time.sleep(0.2)
+            self.assertLessEqual(threads_of(self.srv.proc.pid), base + 2,
+                                 "150 idle connections took threads")
+            self.served_at_once()
+            # and every one of them is still served
+            for c in conns[:20]:
+                st, _h, b = c.request("POST", "/rest/credit", ["X-API-Key: " + self.key])
+                self.assertEqual(st, 200, b)
+        finally:
+            for c in conns:
+                c.close()
+
+    def test_slow_content_length_body_holds_no_worker(self):
+        # More stalled bodies than workers: each waits in the loop, not in a worker.
+        socks = []
+        try:
+            for _ in range(self.WORKERS + 2):
+                s = socket.create_connection(("127.0.0.1", self.srv.port), timeout=5)
+                s.sendall(head(self.srv.port, "/rest/credit", ["X-API-Key: " + self.key,
+                               "Content-Type: application/json"], length=100) + b"{")
+                socks.append(s)
+            time.sleep(0.2)
+            self.served_at_once()
+            # the rest of one body arrives: that request is answered
+            socks[0].sendall(b" " * 98 + b"}")
+            r = read_response(socks[0], time.monotonic() + 5)
+            self.assertIsNotNone(r, "the completed body got no answer")
+            self.assertEqual(r[0], 200, r)
+        finally:
+            for s in socks:
+                s.close()
+
+    def test_slow_chunked_body_holds_no_worker(self):
+        socks = []
+        try:
+            for _ in range(self.WORKERS + 2):
+                s = socket.create_connection(("127.0.0.1", self.srv.port), timeout=5)
+                s.sendall(head(self.srv.port, "/rest/credit", ["X-API-Key: " + self.key,
+                               "Content-Type: application/json",
+                               "Transfer-Encoding: chunked"]) + b"1\r\n{\r\n")
+                socks.append(s)
+            time.sleep(0.2)
+            self.served_at_once()
+            socks[0].sendall(b"1\r\n}\r\n0\r\n\r\n")
+            r = read_response(socks[0], time.monotonic() + 5)
+            self.assertIsNotNone(r, "the completed chunked body got no answer")
+            self.assertEqual(r[0], 200, r)
+        finally:
+            for s in socks:
+                s.close()
+
+    def test_expect_100_continue_is_answered(self):
+        # The client sends the head and waits for 100 Continue before the body.
+        body = b'{"pad":"' + b"x" * 2000 + b'"}'
+        with socket.create_connection(("127.0.0.1", self.srv.port), timeout=5) as s:
+            s.sendall(head(self.srv.port, "/rest/credit", ["X-API-Key: " + self.key,
+                           "Content-Type: application/json", "Expect: 100-continue"],
+                           length=len(body)))
+            s.settimeout(1.5)
+            first = b""
+            try:
+                while b"\r\n\r\n" not in first:
+                    d = s.recv(4096)
+                    if not d:
+                        break
+                    first += d
+            except socket.timeout:
+                pass
+            self.assertTrue(first.startswith(b"HTTP/1.1 100"), "no 100 Continue: %r" % first)
+            s.sendall(body)
+            rest = first.split(b"\r\n\r\n", 1)[1]
+            s.settimeout(5)
+            while b"\r\n\r\n" not in rest:
+                d = s.recv(4096)
+                self.assertTrue(d, "closed before the answer")
+                rest += d
+            self.assertTrue(rest.startswith(b"HTTP/1.1 200"), rest[:200])
+
+    def test_pipelined_past_one_turn(self):
+        # More pipelined requests in one write than a worker serves in one turn (32).
+        n = 80
+        one = head(self.srv.port, "/rest/credit", ["X-API-Key: " + self.key], length=0)
+        with socket.create_connection(("127.0.0.1", self.srv.port), timeout=5) as s:
+            s.sendall(one * n)
+            # Before --timeout (2 s): the sweep's close would also bring a stalled one back.
+            deadline = time.monotonic() + 1.5
+            buf = b""
+            s.settimeout(0.2)
+            while time.monotonic() < deadline and buf.count(b"HTTP/1.1 ") < n:
+                try:
+                    d = s.recv(65536)
+                except socket.timeout:
+                    continue
+                if not d:
+                    break
+                buf += d
+            self.assertEqual(buf.count(b"HTTP/1.1 200 OK"), n)
+
+    def test_idle_connection_closed_after_timeout(self):
+        with RawConn(self.srv.port) as c:
+            st, _h, b = c.request("POST", "/rest/credit", ["X-API-Key: " + self.key])
+            self.assertEqual(st, 200, b)
+            t0 = time.monotonic()
+            self.assertTrue(c.at_eof(timeout=6), "idle connection still open")
+            self.assertGreater(time.monotonic() - t0, 1.0, "closed before --timeout")
+
+    def test_concurrent_clients_each_get_their_answers(self):
+        errors = []
+
+        def client():
+            try:
+                with RawConn(self.srv.port) as c:
+                    for _ in range(20):
+                        st, _h, b = c.request("POST", "/rest/credit",
+                                              ["X-API-Key: " + self.key])
+                        if st != 200:
+                            errors.append((st, b))
+            except Exception as e:      # noqa: BLE001 - reported below
+                errors.append(repr(e))
+
+        ts = [threading.Thread(target=client) for _ in range(32)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(30)
+        self.assertFalse([t for t in ts if t.is_alive()], "a client hung")
+        self.assertEqual(errors, [])
+
+
+class ThreadPerConnTest(unittest.TestCase):
+    """--thread-per-conn: the model before the event loop, a thread for each connection."""
+
+    def test_each_connection_has_a_thread(self):
+        srv = Server("threadperconn")
+        srv.account_create("acme", credit=10)
+        key = srv.key_create("acme")
+        srv.start("--thread-per-conn")
+        self.addCleanup(srv.stop)
+        base = threads_of(srv.proc.pid)
+        conns = [RawConn(srv.port) for _ in range(20)]
+        try:
+            for c in conns:
+                st, _h, b = c.request("POST", "/rest/credit", ["X-API-Key: " + key])
+                self.assertEqual(st, 200, b)
+            self.assertGreaterEqual(threads_of(srv.proc.pid), base + 20)
+        finally:
+            for c in conns:
+                c.close()
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "jsonw.h"
 #include "log.h"
 #include "secret.h"
 #include "soapH.h"
@@ -70,6 +71,14 @@ reply_json(struct soap *soap, struct request *r, int status, json_t *obj)
 	return rc;
 }
 
+int
+reply_jsonw(struct soap *soap, struct request *r, int status, const struct jsonw *w)
+{
+	if (!w->ok)
+		return reply_json(soap, r, status, NULL);	/* the 500 jansson's failure gives */
+	return reply_raw(soap, r, status, "application/json; charset=utf-8", w->buf, w->len);
+}
+
 /* Does the caller want XML? TrackRoad answers in the request's own format. */
 int
 reply_wants_xml(struct soap *soap, const struct request *r)
@@ -118,10 +127,23 @@ reply_error(struct soap *soap, struct request *r, int status, const char *code, 
 {
 	const char	*kv[] = { "Message", msg, "Code", code, "RequestId", r->id, NULL };
 
+	struct jsonw	 w;
+	char		 buf[1024];
+
 	if (reply_wants_xml(soap, r))
 		return reply_xml(soap, r, status, "Error", kv);
-	return reply_json(soap, r, status,
-	    json_pack("{s:s, s:s, s:s}", "message", msg, "code", code, "requestId", r->id));
+	jsonw_init(&w, buf, sizeof(buf));
+	jsonw_raw(&w, "{\"message\":");
+	jsonw_str(&w, msg);
+	jsonw_raw(&w, ",\"code\":");
+	jsonw_str(&w, code);
+	jsonw_raw(&w, ",\"requestId\":");
+	jsonw_str(&w, r->id);
+	jsonw_raw(&w, "}");
+	if (!w.ok)	/* a long message: jansson has the room */
+		return reply_json(soap, r, status, json_pack("{s:s, s:s, s:s}", "message", msg,
+		    "code", code, "requestId", r->id));
+	return reply_jsonw(soap, r, status, &w);
 }
 
 int

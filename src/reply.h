@@ -19,6 +19,9 @@ int	reply_raw(struct soap *soap, struct request *r, int status, const char *ctyp
 	    const char *data, size_t len);
 /* Send obj (owned: released here) as JSON with status. NULL obj: a 500. */
 int	reply_json(struct soap *soap, struct request *r, int status, json_t *obj);
+/* Send the text w wrote as JSON with status; a writer that is not ok gives a 500. */
+struct jsonw;
+int	reply_jsonw(struct soap *soap, struct request *r, int status, const struct jsonw *w);
 /* Send <root> with child elements from NULL-terminated name/value pairs (NULL value: empty). */
 int	reply_xml(struct soap *soap, struct request *r, int status, const char *root,
 	    const char **kv);

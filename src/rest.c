@@ -16,6 +16,7 @@
 #include "console.h"
 #include "log.h"
 #include "origin.h"
+#include "jsonw.h"
 #include "reply.h"
 #include "rest_ops.h"
 #include "login.h"
@@ -123,7 +124,8 @@ r_credit(struct soap *soap, struct request *r, const struct rest_body *b)
 {
 	struct tsk_principal	p;
 	enum tsk_verdict	v;
-	char			credit[24];
+	struct jsonw		w;
+	char			credit[24], out[128];
 
 	(void)b;
 	v = authenticate(soap, r, TSK_OP_CREDIT, &p);
@@ -135,8 +137,13 @@ r_credit(struct soap *soap, struct request *r, const struct rest_body *b)
 		snprintf(credit, sizeof(credit), "%lld", (long long)p.credit);
 		return reply_xml(soap, r, 200, "CreditResult", kv);
 	}
-	return reply_json(soap, r, 200, json_pack("{s:I, s:[], s:i}", "Credit",
-	    (json_int_t)p.credit, "Errors", "Status", TRACKROAD_STATUS_NONE));
+	jsonw_init(&w, out, sizeof(out));
+	jsonw_raw(&w, "{\"Credit\":");
+	jsonw_int(&w, (long long)p.credit);
+	jsonw_raw(&w, ",\"Errors\":[],\"Status\":");
+	jsonw_int(&w, TRACKROAD_STATUS_NONE);
+	jsonw_raw(&w, "}");
+	return reply_jsonw(soap, r, 200, &w);
 }
 
 static int
@@ -267,7 +274,8 @@ r_verify(struct soap *soap, struct request *r, const struct rest_body *b)
 {
 	struct tsk_principal	p;
 	enum tsk_verdict	v;
-	char			line[TSK_SCOPES_MAX + 32];
+	struct jsonw		w;
+	char			line[TSK_SCOPES_MAX + 32], out[6 * (TSK_NAME_MAX + TSK_SCOPES_MAX) + 128];
 
 	(void)b;
 	v = authenticate(soap, r, TSK_OP_VERIFY, &p);
@@ -279,9 +287,17 @@ r_verify(struct soap *soap, struct request *r, const struct rest_body *b)
 	request_add_header(r, soap, line);
 	snprintf(line, sizeof(line), "X-Tskey-Scopes: %s", p.scopes);
 	request_add_header(r, soap, line);
-	return reply_json(soap, r, 200, json_pack("{s:s, s:I, s:o, s:I}", "account", p.account,
-	    "keyId", (json_int_t)p.key_id, "scopes", scopes_array(p.scopes), "credit",
-	    (json_int_t)p.credit));
+	jsonw_init(&w, out, sizeof(out));
+	jsonw_raw(&w, "{\"account\":");
+	jsonw_str(&w, p.account);
+	jsonw_raw(&w, ",\"keyId\":");
+	jsonw_int(&w, (long long)p.key_id);
+	jsonw_raw(&w, ",\"scopes\":");
+	jsonw_words(&w, p.scopes);
+	jsonw_raw(&w, ",\"credit\":");
+	jsonw_int(&w, (long long)p.credit);
+	jsonw_raw(&w, "}");
+	return reply_jsonw(soap, r, 200, &w);
 }
 
 static int

@@ -35,21 +35,31 @@ endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-# make GSOAP_LEAN=1: gSOAP's runtime compiled in, without the id/href tables that
-# document/literal never uses and that every request clears and scans (tests/bench/PROFILE.md).
-# stdsoap2.c and dom.c come from Debian's gsoap source package (apt-get source, deb-src needed)
-# into $(BUILD)/gsoap-src, never into the repository. The flags change struct soap, so every
-# object gets them: a separate build directory, $(BUILD)-lean.
-GSOAP_OBJ :=
-ifdef GSOAP_LEAN
-BUILD      := $(BUILD)-lean
-BIN        := $(BUILD)/tskey
-GSOAP_DIR  := $(BUILD)/gsoap-src/gsoap-2.8.124/gsoap
+# gSOAP's runtime. By default it is compiled in from Debian's gsoap source package (the version
+# of the installed libgsoap-dev, fetched once into build/gsoap-src by tests/lib/gsoap-src.sh,
+# never into the repository) without the id/href tables that document/literal never uses and
+# that every request would clear and scan (tests/bench/PROFILE.md): ~30% less CPU a request.
+# When that source cannot be had (no deb-src line), Debian's libgsoapssl is linked instead.
+# GSOAP_LEAN=1 insists on the source, GSOAP_LEAN=0 links libgsoapssl. The two change struct soap:
+# a build directory that switches is rebuilt whole ($(MODE_STAMP)).
+GSOAP_LEAN ?= auto
+GSOAP_DIR  :=
+ifneq ($(GSOAP_LEAN),0)
+GSOAP_DIR  := $(shell sh tests/lib/gsoap-src.sh build/gsoap-src)
+ifeq ($(GSOAP_LEAN)$(GSOAP_DIR),1)
+$(error GSOAP_LEAN=1: Debian's gsoap source package could not be fetched (apt-get source needs a deb-src line))
+endif
+endif
+GSOAP_OBJ  :=
+GSOAP_MODE := stock
+ifneq ($(GSOAP_DIR),)
+GSOAP_MODE := lean
 GSOAP_OBJ  := $(BUILD)/stdsoap2.o $(BUILD)/dom.o
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -DWITH_NOIDREF -DSOAP_PTRHASH=32 \
              -DSOAP_IDHASH=19
 PKG_LIBS   = $(filter-out -lgsoapssl,$(shell pkg-config --libs $(PKGS) 2>/dev/null)) -lz
 endif
+MODE_STAMP := $(BUILD)/gsoap-$(GSOAP_MODE).stamp
 CPPFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I$(GEN) -Isrc
 CFLAGS_ALL = $(CPPFLAGS) $(OPT) $(HARDEN) $(PKG_CFLAGS)
 LDLIBS     = $(PKG_LIBS) -lpthread
@@ -117,13 +127,13 @@ $(GEN)/nsmap.c: $(GEN_HDR)
 	printf '#include "soapH.h"\n#include "TrackServiceSoap.nsmap"\n' > $@
 
 # Generated code gets relaxed warnings, and only it.
-$(BUILD)/nsmap.o: $(GEN)/nsmap.c $(GEN_HDR)
+$(BUILD)/nsmap.o: $(GEN)/nsmap.c $(GEN_HDR) $(MODE_STAMP)
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS_ALL) -w -c -o $@ $<
-$(BUILD)/soapC.o: $(GEN)/soapC.c $(GEN_HDR)
+$(BUILD)/soapC.o: $(GEN)/soapC.c $(GEN_HDR) $(MODE_STAMP)
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS_ALL) -w -c -o $@ $<
-$(BUILD)/soapServer.o: $(GEN)/soapServer.c $(GEN_HDR)
+$(BUILD)/soapServer.o: $(GEN)/soapServer.c $(GEN_HDR) $(MODE_STAMP)
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS_ALL) -w -c -o $@ $<
 $(BUILD)/wsdl_blob.o: $(WSDL_C)
@@ -133,7 +143,7 @@ $(BUILD)/console_blob.o: $(CONSOLE_C)
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS_ALL) -w -c -o $@ $<
 
-$(BUILD)/%.o: src/%.c $(wildcard src/*.h) $(GEN_HDR)
+$(BUILD)/%.o: src/%.c $(wildcard src/*.h) $(GEN_HDR) $(MODE_STAMP)
 	@mkdir -p $(BUILD)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS_ALL) $(WARN) -c -o $@ $<
@@ -145,15 +155,18 @@ $(BIN): $(BUILD)/main.o $(GEN_OBJ) $(BUILD)/libtskey.a $(GSOAP_OBJ)
 	$(CC) $(OPT) $(LDSAN) -o $@ $(BUILD)/main.o $(GEN_OBJ) $(BUILD)/libtskey.a $(GSOAP_OBJ) \
 	    $(LDLIBS)
 
-$(BUILD)/gsoap-src/gsoap-2.8.124/gsoap/stdsoap2.c $(BUILD)/gsoap-src/gsoap-2.8.124/gsoap/dom.c:
-	@mkdir -p $(BUILD)/gsoap-src
-	cd $(BUILD)/gsoap-src && apt-get source -q gsoap=$$(dpkg-query -W -f='$${Version}' libgsoap-dev)
-$(BUILD)/stdsoap2.o $(BUILD)/dom.o: $(BUILD)/%.o: $(BUILD)/gsoap-src/gsoap-2.8.124/gsoap/%.c
+$(MODE_STAMP):
 	@mkdir -p $(BUILD)
-	$(CC) $(CFLAGS_ALL) -w -c -o $@ $<
+	@rm -f $(BUILD)/gsoap-*.stamp
+	@touch $@
+	@echo "  gSOAP   $(GSOAP_MODE) runtime$(if $(GSOAP_DIR), from $(GSOAP_DIR))"
+$(BUILD)/stdsoap2.o $(BUILD)/dom.o: $(BUILD)/%.o: $(GSOAP_DIR)/%.c $(MODE_STAMP)
+	@mkdir -p $(BUILD)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS_ALL) -w -c -o $@ $<
 
 # libgsoap calls back into the generated serializers: link them whole, not from the archive.
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/fixture.h $(GEN_OBJ) $(BUILD)/libtskey.a $(GSOAP_OBJ) $(wildcard src/*.h)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/fixture.h $(MODE_STAMP) $(GEN_OBJ) $(BUILD)/libtskey.a $(GSOAP_OBJ) $(wildcard src/*.h)
 	@mkdir -p $(BUILD)/tests
 	@echo "  CCLD    $@"
 	@$(CC) $(CFLAGS_ALL) $(WARN) -Wno-missing-prototypes -o $@ $< $(GEN_OBJ) $(BUILD)/libtskey.a $(GSOAP_OBJ) $(LDLIBS) $(LDSAN) -lcmocka
@@ -190,21 +203,21 @@ install: $(BIN)
 	    install -m 0644 samples/tskey.conf $(DESTDIR)$(SYSCONFDIR)/tskey/tskey.conf
 
 # ---- benchmark: tests/bench/ (README "Benchmark") ------------------------------------------------
-#   make bench [GSOAP_LEAN=1] [BENCH_SECONDS=4] [BENCH_KEYS="1000 1000000"] [BENCH_CONNS="64 1000"]
+#   make bench [GSOAP_LEAN=0] [BENCH_SECONDS=4] [BENCH_KEYS="1000 1000000"] [BENCH_CONNS="64 1000"]
 #              [BENCH_OUT=tests/bench/RESULTS.md]
 # Never fails on a timing; fails only when the server or nginx does not start or nothing answers.
 DEB_BENCH := wrk nginx
 bench-deps: deps
 	@sh tests/lib/deb-install.sh $(DEB_BENCH)
 
-$(BUILD)/bench/seed: tests/bench/seed.c $(GEN_OBJ) $(BUILD)/libtskey.a $(GSOAP_OBJ) $(wildcard src/*.h)
+$(BUILD)/bench/seed: tests/bench/seed.c $(MODE_STAMP) $(GEN_OBJ) $(BUILD)/libtskey.a $(GSOAP_OBJ) $(wildcard src/*.h)
 	@mkdir -p $(BUILD)/bench
 	@echo "  CCLD    $@"
 	@$(CC) $(CFLAGS_ALL) $(WARN) -o $@ $< $(GEN_OBJ) $(BUILD)/libtskey.a $(GSOAP_OBJ) $(LDLIBS) $(LDSAN)
 
 bench: bench-deps $(BIN) $(BUILD)/bench/seed
 	@TSKEY_BIN=$(CURDIR)/$(BIN) SEED_BIN=$(CURDIR)/$(BUILD)/bench/seed \
-	    BENCH_BUILD="$(if $(GSOAP_LEAN),GSOAP_LEAN=1 )$(if $(SANITIZE),SANITIZE=1)" \
+	    BENCH_BUILD="gSOAP runtime $(GSOAP_MODE)$(if $(SANITIZE), SANITIZE=1)" \
 	    /usr/bin/python3 tests/bench/bench.py
 
 # The server under valgrind (memcheck) for a short integration run: any memory error or a
@@ -224,7 +237,7 @@ bench-timing: all
 	@/usr/bin/python3 tests/bench/timing.py --bin ./$(BIN)
 
 clean:
-	rm -rf build build-san build-lean build-san-lean tskey $(GEN)/*.c $(GEN)/*.h $(GEN)/*.nsmap
+	rm -rf build build-san tskey $(GEN)/*.c $(GEN)/*.h $(GEN)/*.nsmap
 
 # ---- fuzzing: tests/fuzz/ (libFuzzer harnesses, corpora, replay) ----------------------------------
 #   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="http json"]
@@ -245,7 +258,7 @@ FUZZ_BUILD   := build-fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS   = $(CPPFLAGS) -O1 -g $(FUZZ_SAN) $(PKG_CFLAGS)
 FUZZ_OBJ     := $(filter-out $(FUZZ_BUILD)/server.o,$(SRC:src/%.c=$(FUZZ_BUILD)/%.o)) \
-                $(GEN_OBJ:$(BUILD)/%=$(FUZZ_BUILD)/%)
+                $(GEN_OBJ:$(BUILD)/%=$(FUZZ_BUILD)/%) $(GSOAP_OBJ:$(BUILD)/%=$(FUZZ_BUILD)/%)
 FUZZ_BIN     := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_REPLAY  := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 FUZZ_HDR     := tests/fuzz/fuzz.h $(wildcard src/*.h) $(GEN_HDR)
@@ -255,11 +268,15 @@ FUZZ_FLAGS   := -timeout=10 -print_final_stats=1
 .SECONDARY: $(FUZZ_OBJ)
 fuzz-build: $(FUZZ_BIN)
 
-$(FUZZ_BUILD)/%.o: src/%.c $(wildcard src/*.h) $(GEN_HDR)
+$(FUZZ_BUILD)/%.o: src/%.c $(wildcard src/*.h) $(GEN_HDR) $(MODE_STAMP)
 	@mkdir -p $(FUZZ_BUILD)
 	@echo "  CC      $@"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(WARN) -c -o $@ $<
-$(FUZZ_BUILD)/%.o: $(GEN)/%.c $(GEN_HDR)
+$(FUZZ_BUILD)/%.o: $(GEN)/%.c $(GEN_HDR) $(MODE_STAMP)
+	@mkdir -p $(FUZZ_BUILD)
+	@echo "  CC      $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -w -c -o $@ $<
+$(FUZZ_BUILD)/stdsoap2.o $(FUZZ_BUILD)/dom.o: $(FUZZ_BUILD)/%.o: $(GSOAP_DIR)/%.c $(MODE_STAMP)
 	@mkdir -p $(FUZZ_BUILD)
 	@echo "  CC      $@"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -w -c -o $@ $<
@@ -284,11 +301,11 @@ fuzz: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 	done
 
 # The replay binaries: the ordinary build's objects (so SANITIZE=1 gives sanitized replays).
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(GEN_OBJ) $(BUILD)/libtskey.a $(FUZZ_HDR)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(GEN_OBJ) $(BUILD)/libtskey.a $(GSOAP_OBJ) $(FUZZ_HDR)
 	@mkdir -p $(BUILD)/fuzz
 	@echo "  CCLD    $@"
 	@$(CC) $(CFLAGS_ALL) $(WARN) -DREPLAY -Itests/fuzz -o $@ $< $(GEN_OBJ) $(BUILD)/libtskey.a \
-	    $(LDLIBS) $(LDSAN) $(FUZZ_LDWRAP)
+	    $(GSOAP_OBJ) $(LDLIBS) $(LDSAN) $(FUZZ_LDWRAP)
 
 fuzz-replay: $(FUZZ_REPLAY)
 	@for t in $(FUZZ_NAMES); do $(BUILD)/fuzz/fuzz_$$t tests/fuzz/corpus/$$t || exit 1; done

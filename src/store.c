@@ -100,6 +100,7 @@ static const char *const stmt_sql[Q__COUNT] = {
 	    "SELECT id, at, actor, action, coalesce(account_id, 0), target, client, request_id,"
 	    " detail FROM audit WHERE (?1 = 0 OR account_id = ?1) AND (?2 = 0 OR id < ?2)"
 	    " ORDER BY id DESC LIMIT ?3",
+	[Q_CHANGES_GEN] = "SELECT gen FROM changes WHERE id = 1",
 };
 
 /* Each entry moves the schema from version i to i + 1; never edit one that has shipped. */
@@ -178,6 +179,25 @@ static const char *const migrations[] = {
 	"ALTER TABLE users ADD COLUMN session_soap_uses INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE users ADD COLUMN session_rest_uses INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE users ADD COLUMN last_soap_at INTEGER;",
+
+	/*
+	 * 4: the change generation the key cache checks (keycache.h): any change to a key or an
+	 * account, by this process or another (the CLI, a second server), raises it.
+	 */
+	"CREATE TABLE changes (id INTEGER PRIMARY KEY CHECK (id = 1), gen INTEGER NOT NULL);"
+	"INSERT INTO changes VALUES (1, 0);"
+	"CREATE TRIGGER keys_changed_i AFTER INSERT ON keys"
+	"  BEGIN UPDATE changes SET gen = gen + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER keys_changed_u AFTER UPDATE ON keys"
+	"  BEGIN UPDATE changes SET gen = gen + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER keys_changed_d AFTER DELETE ON keys"
+	"  BEGIN UPDATE changes SET gen = gen + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER accounts_changed_i AFTER INSERT ON accounts"
+	"  BEGIN UPDATE changes SET gen = gen + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER accounts_changed_u AFTER UPDATE ON accounts"
+	"  BEGIN UPDATE changes SET gen = gen + 1 WHERE id = 1; END;"
+	"CREATE TRIGGER accounts_changed_d AFTER DELETE ON accounts"
+	"  BEGIN UPDATE changes SET gen = gen + 1 WHERE id = 1; END;",
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -305,6 +325,33 @@ store_open(const char *path, struct store **out)
 out:
 	store_close(st);
 	return rc == TSK_OK ? TSK_ERR_STORE : rc;
+}
+
+void
+store_use_cache(struct store *st, struct keycache *kc)
+{
+	st->cache = kc;
+}
+
+enum tsk_status
+store_changes_gen(struct store *st, int64_t *gen)
+{
+	sqlite3_stmt	*q = st->q[Q_CHANGES_GEN];
+	enum tsk_status	 rc = TSK_ERR_STORE;
+
+	switch (sqlite3_step(q)) {
+	case SQLITE_ROW:
+		*gen = sqlite3_column_int64(q, 0);
+		rc = TSK_OK;
+		break;
+	case SQLITE_DONE:
+		rc = TSK_NOT_FOUND;
+		break;
+	default:
+		store_fail(st, "change generation");
+		break;
+	}
+	return store_finish(q, rc);
 }
 
 int

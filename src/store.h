@@ -121,6 +121,16 @@ enum tsk_status	store_ping(struct store *st);
 int		store_readonly(struct store *st);
 
 /*
+ * Look key rows up through kc (keycache.h; shared by the stores of a pool, owned by the
+ * caller, outliving st); NULL: no cache. store_key_by_hash then reads the store's change
+ * generation and answers from kc when the row cached there is of that generation.
+ */
+struct keycache;
+void		store_use_cache(struct store *st, struct keycache *kc);
+/* The change generation: raised by every change to keys or accounts, by any process. */
+enum tsk_status	store_changes_gen(struct store *st, int64_t *gen);
+
+/*
  * Copy st's database into a new file at path (created; the caller renames it into place) with
  * sqlite's online backup API, a few pages per step, so the server keeps reading and writing
  * meanwhile; the copy is one consistent state of the database. If writers keep restarting

@@ -46,13 +46,17 @@ enum stmt {
 	Q_MIGRATION_LIST,
 	Q_AUDIT_INSERT,
 	Q_AUDIT_LIST,
+	Q_CHANGES_GEN,
 	Q__COUNT
 };
+
+struct keycache;
 
 struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*q[Q__COUNT];
 	uint64_t	 errors;	/* store_fail calls not yet taken (store_errors_take) */
+	struct keycache	*cache;		/* key rows by hash (store_use_cache); NULL: none */
 };
 
 /* Log sqlite's message for what failed; returns TSK_ERR_STORE. */

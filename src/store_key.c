@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Keys in the store: insert, look up by hash or id, lifecycle changes, batched usage, lists. */
+#include "keycache.h"
 #include "store_int.h"
 
 #include <string.h>
@@ -64,10 +65,22 @@ store_key_by_hash(struct store *st, const unsigned char hash[SECRET_HASH_LEN],
     struct store_key *out)
 {
 	sqlite3_stmt	*q = st->q[Q_KEY_BY_HASH];
+	enum tsk_status	 rc;
+	int64_t		 gen = -1;
 
+	/*
+	 * The generation is read before the row: a row read after it is at least as new as it,
+	 * so an entry never carries a generation newer than its data (keycache.h).
+	 */
+	if (st->cache != NULL && store_changes_gen(st, &gen) == TSK_OK &&
+	    keycache_get(st->cache, hash, gen, out))
+		return TSK_OK;
 	if (store_bind_hash(q, 1, hash))
 		return store_finish(q, store_fail(st, "bind"));
-	return store_one_row(st, q, fill_key, out, "key by hash");
+	rc = store_one_row(st, q, fill_key, out, "key by hash");
+	if (rc == TSK_OK && st->cache != NULL && gen >= 0)
+		keycache_put(st->cache, hash, gen, out);
+	return rc;
 }
 
 enum tsk_status

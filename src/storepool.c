@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "keycache.h"
 #include "log.h"
 
 struct storepool {
@@ -20,6 +21,7 @@ struct storepool {
 	int		 size;
 	uint64_t	 errors;	/* see storepool_counts */
 	uint64_t	 timeouts;
+	struct keycache	*cache;		/* shared by every store of the pool */
 };
 
 enum tsk_status
@@ -43,9 +45,15 @@ storepool_open(const char *path, int size, struct storepool **out)
 		rc = TSK_ERR_INTERNAL;
 		goto fail;
 	}
+	pool->cache = keycache_new();
+	if (pool->cache == NULL) {
+		rc = TSK_ERR_INTERNAL;
+		goto fail;
+	}
 	rc = store_open(path, &first);
 	if (rc != TSK_OK)
 		goto fail;
+	store_use_cache(first, pool->cache);
 	/* Say so once, at start: every check that must write (credit, Login) will fail closed. */
 	if (store_readonly(first))
 		log_warnx("store: %s is read-only: key checks that only read still answer; those "
@@ -58,6 +66,7 @@ storepool_open(const char *path, int size, struct storepool **out)
 	*out = pool;
 	return TSK_OK;
 fail:
+	keycache_free(pool->cache);
 	free(pool->idle);
 	free(pool->path);
 	free(pool);
@@ -75,6 +84,8 @@ storepool_close(struct storepool *pool)
 		store_close(pool->idle[i]);
 	if (pool->nidle != pool->nopen)
 		log_warnx("storepool: %d stores still lent at close", pool->nopen - pool->nidle);
+	else
+		keycache_free(pool->cache);	/* a lent store may still read it */
 	pthread_cond_destroy(&pool->cv);
 	pthread_mutex_destroy(&pool->mu);
 	free(pool->idle);
@@ -129,6 +140,7 @@ storepool_get(struct storepool *pool, int wait_ms)
 		pthread_mutex_unlock(&pool->mu);
 		return NULL;
 	}
+	store_use_cache(st, pool->cache);
 	return st;
 }
 

@@ -18,6 +18,7 @@
 #include <sqlite3.h>
 
 #include "fixture.h"
+#include "keycache.h"
 #include "secret.h"
 #include "store.h"
 
@@ -101,7 +102,7 @@ test_open_creates_schema(void **state)
 {
 	struct fixture	*f = *state;
 
-	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 3);
+	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 4);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
 	    " AND name IN ('accounts', 'users', 'keys', 'sessions', 'audit')"), 5);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master"
@@ -130,7 +131,7 @@ test_reopen_idempotent(void **state)
 	assert_int_equal(store_open(f->path, &f->st), TSK_OK);
 	assert_int_equal(store_account_count(f->st, &n), TSK_OK);
 	assert_int_equal(n, 1);
-	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 3);
+	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 4);
 	store_close(NULL);
 }
 
@@ -142,11 +143,11 @@ test_newer_schema_refused(void **state)
 	char		 path[256];
 
 	sibling(f, "newer.db", path, sizeof(path));
-	sql_exec(path, "CREATE TABLE future(x); PRAGMA user_version = 4;");
+	sql_exec(path, "CREATE TABLE future(x); PRAGMA user_version = 5;");
 	assert_int_not_equal(store_open(path, &st), TSK_OK);
 	assert_null(st);
 	/* Refused, and left alone: no migration ran over the newer schema. */
-	assert_int_equal(sql_int(path, "PRAGMA user_version"), 4);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), 5);
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'accounts'"),
 	    0);
 }
@@ -1030,7 +1031,7 @@ test_migrate_v1(void **state)
 	sql_exec(path, sql);
 
 	assert_int_equal(store_open(path, &st), TSK_OK);
-	assert_int_equal(sql_int(path, "PRAGMA user_version"), 3);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), 4);
 	assert_int_equal(store_account_by_name(st, "acme", &a), TSK_OK);
 	assert_int_equal(a.credit, 7);
 	assert_int_equal(a.monthly_allowance, 0);
@@ -1170,6 +1171,56 @@ test_no_plain_credentials_on_disk(void **state)
 	assert_false(fixture_db_has(f->path, "7a9c-4b2d-8e3f", 14));
 }
 
+/*
+ * The key cache (keycache.h) answers a repeated lookup, and never after a change made through
+ * another connection (another process, say): status, credit, a deleted key, a raw SQL edit.
+ */
+static void
+test_key_cache_follows_every_change(void **state)
+{
+	struct fixture		*f = *state;
+	struct keycache		*kc = keycache_new();
+	struct store		*other = NULL;
+	struct store_key	 k;
+	unsigned char		 h[SECRET_HASH_LEN];
+	int64_t			 acme, id, g0, g1;
+
+	assert_non_null(kc);
+	store_use_cache(f->st, kc);
+	acme = new_account(f->st, "acme", 5);
+	id = new_key(f->st, acme, "tsk_live_cacheEEEEEEEEEEEEEEEEEEEEEEE", 0, h);
+	assert_int_equal(store_open(f->path, &other), TSK_OK);
+	assert_int_equal(store_key_by_hash(f->st, h, &k), TSK_OK);
+	assert_int_equal(k.status, STORE_KEY_ACTIVE);
+	/* cached now: the entry is there for this generation */
+	assert_int_equal(store_changes_gen(f->st, &g0), TSK_OK);
+	memset(&k, 0, sizeof(k));
+	assert_int_equal(keycache_get(kc, h, g0, &k), 1);
+	assert_int_equal(k.id, id);
+	assert_int_equal(keycache_get(kc, h, g0 + 1, &k), 0);
+	/* deactivated through another connection: seen at once */
+	assert_int_equal(store_key_set_status(other, id, STORE_KEY_INACTIVE), TSK_OK);
+	assert_int_equal(store_changes_gen(f->st, &g1), TSK_OK);
+	assert_true(g1 > g0);
+	assert_int_equal(store_key_by_hash(f->st, h, &k), TSK_OK);
+	assert_int_equal(k.status, STORE_KEY_INACTIVE);
+	/* the account's credit */
+	assert_int_equal(store_credit_set(other, acme, 42), TSK_OK);
+	assert_int_equal(store_key_by_hash(f->st, h, &k), TSK_OK);
+	assert_int_equal(k.credit, 42);
+	/* a change by plain SQL, as a tool outside tskey would make it */
+	store_close(other);
+	other = NULL;
+	sql_exec(f->path, "UPDATE keys SET scopes = 'keys:admin' WHERE id = 1;");
+	assert_int_equal(store_key_by_hash(f->st, h, &k), TSK_OK);
+	assert_string_equal(k.scopes, "keys:admin");
+	/* gone */
+	sql_exec(f->path, "DELETE FROM keys;");
+	assert_int_equal(store_key_by_hash(f->st, h, &k), TSK_NOT_FOUND);
+	store_use_cache(f->st, NULL);
+	keycache_free(kc);
+}
+
 int
 main(void)
 {
@@ -1177,6 +1228,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_open_creates_schema, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_idempotent, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_key_cache_follows_every_change, setup,
+		    fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_database, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_open_missing_dir, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_accounts, setup, fixture_teardown),

@@ -620,6 +620,7 @@ server_run(const struct config *cfg, struct storepool *pool, server_ready_fn rea
 	srv.policy.touch_slack = cfg->touch_slack;
 	srv.policy.uniform_errors = cfg->uniform_errors;
 	srv.policy.batch_credit = cfg->batch_credit;
+	srv.policy.batch_credit_max_unwritten = cfg->batch_credit_max_unwritten;
 	srv.login.idle = cfg->session_idle;
 	srv.login.api_user_login = cfg->api_user_login;
 	srv.login.password_max_age = cfg->password_max_age;

@@ -441,7 +441,7 @@ flush_usage(struct server *srv)
 		return;
 	st = storepool_get(srv->pool, 5000);
 	if (st == NULL)
-		return;	/* kept for the next round */
+		return;	/* kept for the next round; the unwritten bound caps spending meanwhile */
 	(void)usage_flush(srv->policy.usage, st);
 	storepool_put(srv->pool, st);
 }
@@ -449,7 +449,8 @@ flush_usage(struct server *srv)
 /*
  * Last-used times, use counts and metered calls' spent credit reach the store every
  * usage_flush_ms (the staleness bound), and once more when the server stops, after the
- * connections are drained.
+ * connections are drained. A failed flush is tried again the next interval; until one succeeds,
+ * metered calls are refused (usage_debit).
  */
 static void *
 flusher_main(void *arg)

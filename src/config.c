@@ -69,7 +69,12 @@ const struct config_setting config_settings[] = {
 	    "last-used times and use counts reach the database this often" },
 	{ "batch_credit", CT_BOOL, F(batch_credit), 0, 1, 1, 0, "yes|no",
 	    "metered calls spend credit in memory, written with the usage flush: no database "
-	    "write per call; a kill -9 loses up to one flush interval of spending" },
+	    "write per call; a kill -9 loses up to one flush interval of spending; once a flush "
+	    "fails, metered calls get 503 until one succeeds (no: a database write per call)" },
+	{ "batch_credit_max_unwritten", CT_INT, F(batch_credit_max_unwritten), 1, INT64_MAX / 2,
+	    1, 0, "CREDITS",
+	    "with batch_credit, credit spent in memory and not yet written, all accounts, at "
+	    "most; beyond it a metered call writes its debit itself" },
 	{ "login_deprecated", CT_DATE, F(login_deprecation), 0, 0, 1, 1, "DATE",
 	    "the legacy Login is deprecated since DATE: a Deprecation header (RFC 9745); "
 	    "empty: not" },
@@ -121,7 +126,9 @@ const struct config_flag config_flags[] = {
 	{ "--no-api-user-login", "api_user_login", "no", 0 },
 	{ "--password-max-age", "password_max_age", NULL, 0 },
 	{ "--usage-flush-ms", "usage_flush_ms", NULL, 0 },
+	{ "--no-batch-credit", "batch_credit", "no", 0 },
 	{ "--batch-credit", "batch_credit", "yes", 0 },
+	{ "--batch-credit-max-unwritten", "batch_credit_max_unwritten", NULL, 0 },
 	{ "--login-deprecated", "login_deprecated", NULL, 0 },
 	{ "--login-sunset", "login_sunset", NULL, 0 },
 	{ "--trusted-proxy", "trusted_proxy", NULL, 0 },
@@ -193,6 +200,9 @@ config_defaults(struct config *cfg)
 	cfg->max_active_keys = 100;	/* TrackVia's limit */
 	cfg->api_user_login = 1;
 	cfg->usage_flush_ms = 1000;
+	/* The flusher's staleness made safe: spending is fail-closed by usage_debit's rule. */
+	cfg->batch_credit = 1;
+	cfg->batch_credit_max_unwritten = 100000;
 	cfg->rate_max_keys = 100000;
 	cfg->log_level = LOG_LEVEL_INFO;
 	cfg->log_format = LOG_FORMAT_TEXT;

@@ -46,6 +46,7 @@ struct config {
 	int64_t	password_max_age;	/* seconds a person's password lasts; 0 = for ever */
 	int	usage_flush_ms;	/* last-used times and spent credit reach the store this often */
 	int	batch_credit;	/* metered calls spend credit in memory, written by the flusher */
+	int64_t	batch_credit_max_unwritten;	/* credit spent in memory, unwritten, at most */
 	int	rate_max_keys;	/* keys with rate limits tracked in memory */
 	int64_t	op_cost[TSK_OP__COUNT];	/* credits per call, by operation */
 	int64_t	login_deprecation;	/* legacy Login deprecated since (unix time); 0 = not */

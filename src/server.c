@@ -456,7 +456,7 @@ flush_usage(struct server *srv)
 		return;
 	st = storepool_get(srv->pool, 5000);
 	if (st == NULL)
-		return;	/* kept for the next round */
+		return;	/* kept for the next round; the unwritten bound caps spending meanwhile */
 	(void)usage_flush(srv->policy.usage, st);
 	storepool_put(srv->pool, st);
 }
@@ -464,7 +464,8 @@ flush_usage(struct server *srv)
 /*
  * Last-used times, use counts and metered calls' spent credit reach the store every
  * usage_flush_ms (the staleness bound), and once more when the server stops, after the
- * connections are drained.
+ * connections are drained. A failed flush is tried again the next interval; until one succeeds,
+ * metered calls are refused (usage_debit).
  */
 static void *
 flusher_main(void *arg)
@@ -661,6 +662,7 @@ server_run(const struct config *cfg, struct storepool *pool, server_ready_fn rea
 	srv.policy.touch_slack = cfg->touch_slack;
 	srv.policy.uniform_errors = cfg->uniform_errors;
 	srv.policy.batch_credit = cfg->batch_credit;
+	srv.policy.batch_credit_max_unwritten = cfg->batch_credit_max_unwritten;
 	srv.login.idle = cfg->session_idle;
 	srv.login.api_user_login = cfg->api_user_login;
 	srv.login.password_max_age = cfg->password_max_age;

@@ -32,7 +32,7 @@ static const char *const stmt_sql[Q__COUNT] = {
 	[Q_ACCOUNT_LIST] = ACCOUNT_COLS " ORDER BY id",
 	[Q_CREDIT_SET] = "UPDATE accounts SET credit = ?2 WHERE id = ?1",
 	[Q_CREDIT_ADD] = "UPDATE accounts SET credit = credit + ?2 WHERE id = ?1",
-	[Q_CREDIT_DEBIT] = "UPDATE accounts SET credit = credit - ?2 WHERE id = ?1 AND credit >= ?2",
+	[Q_CREDIT_DEBIT] = "UPDATE accounts SET credit = credit - ?2 WHERE id = ?1 AND credit - ?2 >= ?3",
 	[Q_CREDIT_SPEND] = "UPDATE accounts SET credit = max(0, credit - ?2) WHERE id = ?1",
 	[Q_ALLOWANCE_SET] = "UPDATE accounts SET monthly_allowance = ?2 WHERE id = ?1",
 	[Q_ALLOWANCE_REFILL] =
@@ -498,12 +498,12 @@ store_credit_add(struct store *st, int64_t account_id, int64_t delta)
 }
 
 enum tsk_status
-store_credit_debit(struct store *st, int64_t account_id, int64_t cost)
+store_credit_debit(struct store *st, int64_t account_id, int64_t cost, int64_t keep)
 {
 	enum tsk_status	rc;
 
 	/* One conditional UPDATE: two requests racing for the last credit cannot both win. */
-	rc = store_update3(st, Q_CREDIT_DEBIT, account_id, cost, 0, 2, 1, "credit debit");
+	rc = store_update3(st, Q_CREDIT_DEBIT, account_id, cost, keep, 3, 1, "credit debit");
 	return rc == TSK_NOT_FOUND ? TSK_ERR_CONFLICT : rc;
 }
 

@@ -153,8 +153,12 @@ typedef int	(*store_account_cb)(const struct store_account *, void *);
 enum tsk_status	store_account_list(struct store *st, store_account_cb cb, void *arg);
 enum tsk_status	store_credit_set(struct store *st, int64_t account_id, int64_t credit);
 enum tsk_status	store_credit_add(struct store *st, int64_t account_id, int64_t delta);
-/* Take cost from the balance if it holds that much: TSK_OK, else TSK_ERR_CONFLICT. Atomic. */
-enum tsk_status	store_credit_debit(struct store *st, int64_t account_id, int64_t cost);
+/*
+ * Take cost from the balance if at least keep remains after it (keep: credit already granted
+ * in memory and not yet written, usage.h; else 0): TSK_OK, else TSK_ERR_CONFLICT. Atomic.
+ */
+enum tsk_status	store_credit_debit(struct store *st, int64_t account_id, int64_t cost,
+		    int64_t keep);
 /*
  * Write a batch of debits already granted in memory (usage.h): the balance falls by spent, but
  * not below 0 (a balance lowered meanwhile by the CLI absorbs the difference). TSK_OK also when

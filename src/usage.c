@@ -37,6 +37,8 @@ struct usage {
 	struct use_map	map;
 	struct use_map	flying;		/* what a flush is writing now; read-only meanwhile */
 	int		warned;		/* a lost use was logged since the last flush */
+	int		failed;		/* the last flush that wrote something failed */
+	int64_t		unwritten;	/* credit spent in map and flying, all accounts */
 };
 
 struct usage *
@@ -187,12 +189,13 @@ spent_in(struct use_map *m, int64_t account_id)
 	return map_slot(m, account_id, USAGE_CREDIT)->count;
 }
 
-int
-usage_debit(struct usage *u, int64_t account_id, int64_t cost, int64_t balance, int64_t *left)
+enum usage_debit
+usage_debit(struct usage *u, int64_t account_id, int64_t cost, int64_t balance,
+    int64_t max_unwritten, int64_t *left)
 {
-	struct use	d;
-	int64_t		spent;
-	int		rc = 0;
+	struct use		d;
+	int64_t			spent;
+	enum usage_debit	rc = USAGE_DEBIT_OK;
 
 	memset(&d, 0, sizeof(d));
 	d.key_id = account_id;
@@ -200,13 +203,45 @@ usage_debit(struct usage *u, int64_t account_id, int64_t cost, int64_t balance, 
 	d.count = cost;
 	pthread_mutex_lock(&u->mu);
 	spent = spent_in(&u->map, account_id) + spent_in(&u->flying, account_id);
-	if (balance - spent < cost)
-		rc = 1;
+	/*
+	 * Fail closed: spending granted here is only as good as the next flush. Once one failed,
+	 * the store cannot take writes, so granting more would be credit never charged.
+	 */
+	if (u->failed)
+		rc = USAGE_DEBIT_FAILED;
+	else if (balance - spent < cost)
+		rc = USAGE_DEBIT_NO_CREDIT;
+	else if (u->unwritten > max_unwritten - cost)
+		rc = USAGE_DEBIT_STORE;	/* a stuck flusher must not grant without end */
 	else if (map_add(u, &u->map, &d) != 0)
-		rc = -1;
+		rc = USAGE_DEBIT_STORE;
+	else
+		u->unwritten += cost;
 	pthread_mutex_unlock(&u->mu);
-	*left = balance - spent - (rc == 0 ? cost : 0);
+	*left = balance - spent - (rc == USAGE_DEBIT_OK ? cost : 0);
 	return rc;
+}
+
+int64_t
+usage_unwritten(struct usage *u)
+{
+	int64_t	n;
+
+	pthread_mutex_lock(&u->mu);
+	n = u->unwritten;
+	pthread_mutex_unlock(&u->mu);
+	return n;
+}
+
+int
+usage_failed(struct usage *u)
+{
+	int	failed;
+
+	pthread_mutex_lock(&u->mu);
+	failed = u->failed;
+	pthread_mutex_unlock(&u->mu);
+	return failed;
 }
 
 int64_t
@@ -268,35 +303,60 @@ merge_back(struct usage *u, struct use_map *taken)
 		small = *taken;
 	}
 	for (i = 0; i < small.nslots; i++) {
-		if (small.slots[i].count != 0)
-			(void)map_add(u, &big, &small.slots[i]);
+		const struct use	*x = &small.slots[i];
+
+		/* Credit that does not fit is lost to the store: stop counting it as unwritten. */
+		if (x->count != 0 && map_add(u, &big, x) != 0 && x->subject == USAGE_CREDIT)
+			u->unwritten -= x->count;
 	}
 	free(small.slots);
 	u->map = big;
 	memset(taken, 0, sizeof(*taken));
 }
 
+/* Credit spent in m, all accounts. m must not change meanwhile. */
+static int64_t
+credit_in(const struct use_map *m)
+{
+	int64_t	sum = 0;
+	size_t	i;
+
+	for (i = 0; i < m->nslots; i++) {
+		if (m->slots[i].count != 0 && m->slots[i].subject == USAGE_CREDIT)
+			sum += m->slots[i].count;
+	}
+	return sum;
+}
+
 enum tsk_status
 usage_flush(struct usage *u, struct store *st)
 {
 	struct use_map	taken;
-	enum tsk_status	rc = TSK_OK;
+	enum tsk_status	rc;
+	int64_t		credit;
 
 	/*
 	 * Swap the map out so noting goes on, into a fresh map, while the store writes. Until the
 	 * write is done its credit still counts as spent ("flying"): no request may spend it twice.
 	 */
 	pthread_mutex_lock(&u->mu);
+	u->warned = 0;
+	if (u->map.n == 0) {
+		pthread_mutex_unlock(&u->mu);
+		return TSK_OK;	/* nothing tried: says nothing about the store */
+	}
 	taken = u->map;
 	memset(&u->map, 0, sizeof(u->map));
 	u->flying = taken;
-	u->warned = 0;
 	pthread_mutex_unlock(&u->mu);
-	if (taken.n != 0)
-		rc = store_transaction(st, write_all, &taken);
+	credit = credit_in(&taken);
+	rc = store_transaction(st, write_all, &taken);
 	pthread_mutex_lock(&u->mu);
 	memset(&u->flying, 0, sizeof(u->flying));
-	if (rc != TSK_OK)
+	u->failed = rc != TSK_OK;
+	if (rc == TSK_OK)
+		u->unwritten -= credit;
+	else
 		merge_back(u, &taken);
 	pthread_mutex_unlock(&u->mu);
 	free(taken.slots);

@@ -4,7 +4,8 @@
  * path), and a flusher writes last_used_at and use_count to the store in one transaction every
  * interval and at shutdown. Thread-safe (one mutex). Memory grows with the number of distinct
  * keys used since the last successful flush, up to 1,000,000 keys; uses of further keys are
- * refused until a flush succeeds.
+ * refused until a flush succeeds. Metered calls' credit may be granted here too (usage_debit),
+ * fail-closed by its own rule: refused once a flush failed, bounded in total.
  */
 #ifndef USAGE_H
 #define USAGE_H
@@ -47,13 +48,34 @@ int		 usage_note_on(struct usage *u, enum usage_subject subject, int64_t id,
 /*
  * Metered calls without a store write. balance is the account's credit as the store holds it;
  * credit spent in memory and not yet written (pending, or being flushed) counts against it.
- * Returns 0 and takes cost when what is left covers it, 1 (no credit, nothing taken) when it
- * does not, -1 when the ledger is full or out of memory (the caller debits the store itself).
+ * The rule, checked in this order:
+ *   USAGE_DEBIT_FAILED	the last flush that had something to write failed (the store takes no
+ *			writes): refuse the call, fail closed, until a flush succeeds again.
+ *			Notes (usage_note_on) are not affected.
+ *   USAGE_DEBIT_NO_CREDIT	balance less the spending does not cover cost; nothing taken.
+ *   USAGE_DEBIT_STORE	the process's unwritten spending (all accounts) would pass
+ *			max_unwritten, or the ledger is full or out of memory: nothing taken,
+ *			the caller debits the store itself (which fails closed on its own).
+ *   USAGE_DEBIT_OK	cost taken.
+ * So the credit granted and never written when the store stops taking writes is at most what
+ * is spent before the first flush that fails, and never more than max_unwritten.
  * *left gets the balance as this call leaves it. Atomic against other debits of this process;
  * another process debiting the same account sees these only once flushed.
  */
-int		 usage_debit(struct usage *u, int64_t account_id, int64_t cost, int64_t balance,
-		    int64_t *left);
+enum usage_debit {
+	USAGE_DEBIT_OK = 0,
+	USAGE_DEBIT_NO_CREDIT,
+	USAGE_DEBIT_STORE,
+	USAGE_DEBIT_FAILED,
+};
+enum usage_debit usage_debit(struct usage *u, int64_t account_id, int64_t cost,
+		    int64_t balance, int64_t max_unwritten, int64_t *left);
+
+/* Credit spent in memory and not yet in the store, all accounts (for tests and metrics). */
+int64_t		 usage_unwritten(struct usage *u);
+
+/* 1 when the last flush that had something to write failed: usage_debit refuses meanwhile. */
+int		 usage_failed(struct usage *u);
 
 /* Credit of account_id spent in memory and not yet in the store (pending or being flushed). */
 int64_t		 usage_spent(struct usage *u, int64_t account_id);
@@ -61,9 +83,10 @@ int64_t		 usage_spent(struct usage *u, int64_t account_id);
 /*
  * Write every pending use to st (store_key_usage for each key, store_credit_spend for each
  * account's spent credit, inside one store_transaction) and forget them. While the write runs,
- * its credit still counts as spent for usage_debit and usage_spent. On a store error the pending uses are kept for the next flush, merged with
- * those noted meanwhile. Returns the store's status; TSK_OK without touching st when nothing is
- * pending. Safe to call while other threads note uses: the pending map is swapped out under the
+ * its credit still counts as spent for usage_debit and usage_spent. On a store error the
+ * pending uses are kept for the next flush, merged with those noted meanwhile, and usage_debit
+ * refuses until a flush succeeds. Returns the store's status; TSK_OK without touching st (and
+ * leaving the failed state as it was) when nothing is pending. Safe to call while other threads note uses: the pending map is swapped out under the
  * mutex and written outside it. st is used only by the calling thread.
  */
 enum tsk_status	 usage_flush(struct usage *u, struct store *st);

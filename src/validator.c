@@ -183,6 +183,7 @@ judge_policy(struct store *st, const struct validator_policy *pol,
     const char *allowance_month)
 {
 	char	month[STORE_MONTH_MAX];
+	int64_t	keep = 0;
 
 	if (ip_allow != NULL && *ip_allow != '\0' &&
 	    (req->client_addr == NULL || !ipallow_match(ip_allow, req->client_addr)))
@@ -208,17 +209,23 @@ judge_policy(struct store *st, const struct validator_policy *pol,
 			p->credit -= usage_spent(pol->usage, p->account_id);
 		return TSK_VERDICT_OK;
 	}
-	if (pol->usage != NULL && pol->batch_credit) {
-		switch (usage_debit(pol->usage, p->account_id, req->cost, p->credit, &p->credit)) {
-		case 0:
+	/* A store opened read-only will never take the spending: let it refuse the debit itself. */
+	if (pol->usage != NULL && pol->batch_credit && !store_readonly(st)) {
+		switch (usage_debit(pol->usage, p->account_id, req->cost, p->credit,
+		    pol->batch_credit_max_unwritten, &p->credit)) {
+		case USAGE_DEBIT_OK:
 			return TSK_VERDICT_OK;
-		case 1:
+		case USAGE_DEBIT_NO_CREDIT:
 			return TSK_VERDICT_NO_CREDIT;
-		default:
-			break;	/* the ledger is full: debit the store itself */
+		case USAGE_DEBIT_FAILED:
+			return TSK_VERDICT_ERROR;	/* spending could not be written: fail closed */
+		case USAGE_DEBIT_STORE:
+			break;
 		}
+		/* What is spent here and not written is not the store's to give again. */
+		keep = usage_spent(pol->usage, p->account_id);
 	}
-	switch (store_credit_debit(st, p->account_id, req->cost)) {
+	switch (store_credit_debit(st, p->account_id, req->cost, keep)) {
 	case TSK_OK:
 		p->credit -= req->cost;	/* what remains, as far as this request knows */
 		return TSK_VERDICT_OK;

@@ -9,11 +9,18 @@
  * for a malformed tsk_ key), lookup, status, expiry, IP allowlist, scope, rate limit, credit.
  * A request refused for its address or scope uses no rate allowance and no credit.
  *
- * With batch_credit and a usage batcher (policy.usage), a metered call's debit is granted in
- * memory against the stored balance less what this process has spent and not yet written
- * (usage_debit), and reaches the store at the next flush: no store write on the request path,
- * at the price of the spending of the last flush interval when the process dies (kill -9).
- * Every balance a principal reports is net of unwritten spending.
+ * With batch_credit (the default) and a usage batcher (policy.usage), a metered call's debit is
+ * granted in memory against the stored balance less what this process has spent and not yet
+ * written (usage_debit), and reaches the store at the next flush: no store write on the request
+ * path, at the price of the spending of the last flush interval when the process dies (kill -9).
+ * Every balance a principal reports is net of unwritten spending. Fail-closed rule of its own:
+ * once a flush fails, metered calls get TSK_VERDICT_ERROR until one succeeds (the flusher retries
+ * every interval); unmetered calls go on. While the process's unwritten spending would pass
+ * batch_credit_max_unwritten, a debit is a store write (and fails closed by itself). So when the
+ * store stops taking writes, metered calls are still granted until the first flush after that
+ * fails: at most one flush interval plus the store's busy timeout (5 s, when another writer
+ * holds the lock; a read-only or full store fails at once), and at most
+ * batch_credit_max_unwritten credits in all.
  */
 #ifndef VALIDATOR_H
 #define VALIDATOR_H
@@ -34,6 +41,7 @@ struct validator_policy {
 	struct ratelimit *rl;		/* per-key rate limits; NULL: not enforced */
 	struct usage	*usage;		/* batched last-used; NULL: written to the store at once */
 	int		 batch_credit;	/* spend credit through usage, not a store write per call */
+	int64_t		 batch_credit_max_unwritten;	/* usage_debit's bound (usage.h) */
 };
 
 struct validator_req {

@@ -11,8 +11,9 @@ requests, in the same run, so that each figure has a ceiling measured next to it
 requests/s, p50 and p99 latency, the ratio to nginx, non-2xx answers and wrk's socket errors and
 timeouts (a request that got no answer is a failure, never a faster run), the server's peak RSS
 (VmHWM) after the key checks at each connection count and after the Login scenario (scrypt,
-run last), and start-up time. "rest-verify --batch-credit" runs against a second server on the
-same database with `serve --batch-credit` (metered calls without a store write each).
+run last), and start-up time. "rest-verify --no-batch-credit" runs against a second server on
+the same database with `serve --no-batch-credit` (a store write per metered call, for comparison
+with the default: credit spent in memory, written by the usage flush).
 
 Prints the table and writes it to BENCH_OUT (default tests/bench/RESULTS.md). Never fails on a
 timing: exits 1 only when something is broken (a server did not start, a check request got the
@@ -48,10 +49,11 @@ SEED = os.environ.get("SEED_BIN", "build/bench/seed")
 PASSWORD = "bench-pw-" + os.urandom(8).hex()
 
 # name -> (lua mode, credential file, bad file, bad every, expected status, ceiling kind, server)
-# server "default" is `serve` as shipped; "batch" is `serve --batch-credit` on the same database.
+# server "default" is `serve` as shipped; "percall" is `serve --no-batch-credit` on the same
+# database.
 SCENARIOS = [
     ("rest-verify", "verify", "hot", None, 0, 200, "rest", "default"),
-    ("rest-verify --batch-credit", "verify", "hot", None, 0, 200, "rest", "batch"),
+    ("rest-verify --no-batch-credit", "verify", "hot", None, 0, 200, "rest", "percall"),
     ("rest-credit", "credit", "hot", None, 0, 200, "rest", "default"),
     ("soap-credit", "soap-credit", "hot", None, 0, 200, "soap", "default"),
     ("rest-garbage", "verify", "garbage", None, 0, 401, "rest", "default"),
@@ -252,7 +254,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="tskey-bench-")
     os.chmod(tmp, 0o700)
     rows, notes, broken = [], [], None
-    nginx = tskey = batch = None
+    nginx = tskey = percall = None
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     load_start = os.getloadavg()[0]
     try:
@@ -266,9 +268,9 @@ def main():
                                                          start_s * 1000,
                                                          os.path.getsize(db) / 2**20))
             servers = {"default": (tskey, port)}
-            if any(sc[7] == "batch" for sc in SCENARIOS):
-                batch, bport, _ = tskey_start(tmp, db, nkeys, ("--batch-credit",))
-                servers["batch"] = (batch, bport)
+            if any(sc[7] == "percall" for sc in SCENARIOS):
+                percall, bport, _ = tskey_start(tmp, db, nkeys, ("--no-batch-credit",))
+                servers["percall"] = (percall, bport)
             ceil = {}
             # Login (scrypt, 16 MiB a call) last, after every other scenario at every count,
             # so that the peak RSS figures before it are the key checks' own.
@@ -303,14 +305,14 @@ def main():
             notes.append("%s keys: server peak RSS after the Login runs too: %.1f MiB" % (
                 "{:,}".format(nkeys), proc_status(tskey.pid, "VmHWM") / 1024))
             stop(tskey)
-            stop(batch)
-            tskey = batch = None
+            stop(percall)
+            tskey = percall = None
             os.unlink(db)
     except (Broken, OSError, subprocess.SubprocessError) as e:
         broken = str(e)
     finally:
         stop(tskey)
-        stop(batch)
+        stop(percall)
         stop(nginx, signal.SIGQUIT)
         shutil.rmtree(tmp, ignore_errors=True)
     build = os.environ.get("BENCH_BUILD", "").strip()

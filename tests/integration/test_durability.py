@@ -8,9 +8,14 @@
   tmpfs filled up).
   Reads keep working where the store can still answer them; whatever cannot be checked or
   recorded is 503 UNAVAILABLE on REST and a Server fault with code UNAVAILABLE on SOAP; never a
-  yes that the store would not give.
+  yes that the store would not give. Metered calls, both ways: per-call debits
+  (--no-batch-credit) are refused at once; batched credit (the default) is granted until the
+  first usage flush fails (bounded: one flush interval plus what that flush waits on the
+  store), refused after it until a flush succeeds, and every credit granted reaches the store.
 - kill -9 in the middle of a burst of key creations and (de/re)activations through the admin API
   and the CLI: after a restart, every acknowledged change is there and integrity_check says ok.
+  Admin changes only: the readers' calls are free, so no credit is at stake (batched credit, the
+  default, gives up to one flush interval of spending to a kill -9, by design: README).
 - A CLI revocation under load holds for every request started after the CLI returned.
 - SIGTERM writes the batched usage counters (--usage-flush-ms an hour) and loses nothing.
 
@@ -38,6 +43,8 @@ MAXK = ("--max-keys", "0")      # the bursts make more than 100 keys in an accou
 BUSY_TIMEOUT = 5.0              # store.c: sqlite3_busy_timeout(5000)
 SLOW = 30                       # seconds: curl's limit for a request that waits on a lock
 NO_FLUSH = ("--usage-flush-ms", "3600000")  # the usage flusher then never writes meanwhile
+PER_CALL = ("--no-batch-credit",)   # each metered call writes its debit before it answers
+FLUSH_MS = 150                  # the usage flush interval of the batched-credit cases
 
 # A page overwritten with this is garbage to sqlite (a deterministic, reproducible garbage).
 _GARBAGE_RNG = random.Random(0x7e57)
@@ -272,6 +279,67 @@ class StoreCases:
         s.key_deactivate(off_id)
         return ok, ok_id, off, off_id
 
+    def batched_fails_closed(self, s, ok, off, credit, unwritable, writable, wait,
+                             may_write=False):
+        """Batched credit (the default) when the store stops taking writes. s runs with
+        --cost credit=1 (REST credit and SOAP CreditRemaining are metered, /rest/me is free) and
+        --usage-flush-ms FLUSH_MS; its account 'acct' holds credit. After unwritable(), metered
+        calls are granted until the first usage flush fails -- within one flush interval plus
+        wait, what that flush waits on the store -- and refused UNAVAILABLE on both channels
+        after it, also while further flushes fail; free calls and reads answer as before. After
+        writable(), a flush succeeds, metered calls come back, and the stored balance is the
+        start less exactly the credit granted (each 200 took one). may_write: the store may yet
+        take the flush (a full disk with room left in the WAL): no refusal is then required."""
+        unk = unknown_key()
+        limit = FLUSH_MS / 1000.0 + wait + 3.0      # + slack for a loaded or sanitized run
+        self.assertVerdicts(s, ok, "OK", "batched, before")
+        granted = 2
+
+        def poll(want_status):
+            """GET /rest/verify until its status is want_status (the other must be 200 or 503
+            UNAVAILABLE), at most limit seconds: (seconds taken or None, 200s seen)."""
+            t0, oks = time.monotonic(), 0
+            for _ in range(2000):
+                v = s.curl("GET", "/rest/verify", headers=["X-API-Key: " + ok])
+                if v.status == 200:
+                    oks += 1
+                else:
+                    self.assertEqual((v.status, v.json().get("code")), (503, "UNAVAILABLE"), v)
+                if v.status == want_status:
+                    return time.monotonic() - t0, oks
+                if time.monotonic() - t0 > limit:
+                    break
+                time.sleep(0.02)
+            return None, oks
+        unwritable()
+        try:
+            took, oks = poll(503)
+            granted += oks
+            if took is None:
+                self.assertTrue(may_write, "metered calls still granted %.1fs after the store "
+                                "stopped taking writes" % limit)
+            else:
+                self.assertLessEqual(took, limit)
+                self.assertVerdicts(s, ok, "UNAVAILABLE", "batched, after a failed flush")
+                if not may_write:
+                    time.sleep(3 * FLUSH_MS / 1000.0)      # the flusher tries, and fails, again
+                    self.assertVerdicts(s, ok, "UNAVAILABLE", "batched, flushes failing")
+            me = s.rest("GET", "/rest/me", key=ok)
+            self.assertEqual(me.status, 200, me)
+            self.assertEqual(me.json()["credit"], credit - granted, me)
+            self.assertVerdicts(s, off, "DISABLED", "batched: deactivated key")
+            self.assertVerdicts(s, unk, "INVALID", "batched: unknown key")
+        finally:
+            writable()
+        took, oks = poll(200)
+        granted += oks
+        self.assertIsNotNone(took, "metered calls did not come back within %.1fs" % limit)
+        self.assertVerdicts(s, ok, "OK", "batched, writable again")
+        granted += 2
+        s.stop()
+        self.assertEqual(s.account_credit("acct"), credit - granted)
+        return granted
+
     def metered_twin(self, s, *extra):
         """A second server on the same database whose CreditRemaining / POST /rest/credit
         costs 1 credit: the calls that must write to answer."""
@@ -293,9 +361,10 @@ class LockedStoreTest(StoreCases, unittest.TestCase):
         s = Server("du-wlock")
         ok, ok_id, off, _ = self.fixture(s, credit=10)
         # No usage flush meanwhile: it would wait on the lock with the server's connection.
-        s.start(*NO_FLUSH)
+        # Per-call debits; batched credit under a lock is test_batched_credit_under_writer_lock.
+        s.start(*(NO_FLUSH + PER_CALL))
         self.addCleanup(s.kill)
-        m = self.metered_twin(s, *NO_FLUSH)
+        m = self.metered_twin(s, *(NO_FLUSH + PER_CALL))
         self.assertVerdicts(s, ok, "OK", "before")
         self.assertVerdicts(m, ok, "OK", "metered before")      # 10 -> 8
         lock = sqlite3.connect(s.db, timeout=5, isolation_level=None)
@@ -343,7 +412,7 @@ class LockedStoreTest(StoreCases, unittest.TestCase):
         opening a connection waits for the write lock)."""
         s = Server("du-wlock-pool")
         ok, _ok_id, off, _ = self.fixture(s, credit=10)
-        s.start(*NO_FLUSH)
+        s.start(*(NO_FLUSH + PER_CALL))     # the verifies hold connections waiting to write
         self.addCleanup(s.kill)
         self.assertVerdicts(s, ok, "OK", "warm-up")
         verifies = []
@@ -377,6 +446,22 @@ class LockedStoreTest(StoreCases, unittest.TestCase):
         for v in verifies:
             self.assertIn(v.status, (200, 503), v)
         self.assertEqual(s.account_credit("acct"), 10 - sum(v.status == 200 for v in verifies))
+
+    def test_batched_credit_under_writer_lock(self):
+        """Another process holds the write lock: the first usage flush after it waits the busy
+        timeout and fails; from then on metered calls are 503 until the lock goes."""
+        s = Server("du-wlock-batch")
+        ok, _ok_id, off, _ = self.fixture(s, credit=1000)
+        s.start("--cost", "credit=1", "--usage-flush-ms", FLUSH_MS)
+        self.addCleanup(s.kill)
+        lock = sqlite3.connect(s.db, timeout=5, isolation_level=None)
+        self.addCleanup(lock.close)
+
+        def take():
+            lock.execute("BEGIN EXCLUSIVE")
+            lock.execute("UPDATE accounts SET credit = credit WHERE name = 'acct'")
+        self.batched_fails_closed(s, ok, off, 1000, take, lambda: lock.execute("ROLLBACK"),
+                                  BUSY_TIMEOUT)
 
     def test_wal_locks_held_by_another_process(self):
         """Another process holds every WAL lock of the -shm file (what sqlite does while it
@@ -475,9 +560,9 @@ class ReadOnlyStoreTest(StoreCases, unittest.TestCase):
     def test_read_only_under_a_running_server(self):
         s = Server("du-ro")
         ok, ok_id, off, _ = self.fixture(s, credit=10)
-        s.start("--usage-flush-ms", "200")
+        s.start("--usage-flush-ms", "200", *PER_CALL)
         self.addCleanup(s.kill)
-        m = self.metered_twin(s, "--usage-flush-ms", "200")
+        m = self.metered_twin(s, "--usage-flush-ms", "200", *PER_CALL)
         unk = unknown_key()
         self.assertVerdicts(m, ok, "OK", "metered before")      # 10 -> 8
         files = (s.db, s.db + "-wal")
@@ -510,6 +595,20 @@ class ReadOnlyStoreTest(StoreCases, unittest.TestCase):
         s.key_create("acct")
         s.stop()
         m.stop()
+        self.assertEqual(integrity(s.db), [("ok",)])
+
+    def test_batched_credit_read_only_under_a_running_server(self):
+        """The database turns read-only under a server with batched credit: the next usage
+        flush fails at once, and metered calls are 503 until it is writable again."""
+        s = Server("du-ro-batch")
+        ok, _ok_id, off, _ = self.fixture(s, credit=1000)
+        s.start("--cost", "credit=1", "--usage-flush-ms", FLUSH_MS)
+        self.addCleanup(s.kill)
+        files = (s.db, s.db + "-wal")
+        self.assertVerdicts(s, ok, "OK", "warm-up")     # the -wal file exists from here
+        time.sleep(3 * FLUSH_MS / 1000.0)
+        self.batched_fails_closed(s, ok, off, 1000 - 2, lambda: self.immutable(*files),
+                                  lambda: self.mutable(*files), 0)
         self.assertEqual(integrity(s.db), [("ok",)])
 
     def test_read_only_before_start(self):
@@ -664,20 +763,8 @@ class FullDiskTest(StoreCases, unittest.TestCase):
         self.addCleanup(unmount)
         return mnt
 
-    def test_full_disk(self):
-        mnt = self.mount_small_fs()
-        s = Server("du-full")
-        s.db = os.path.join(mnt, "tskey.db")
-        ok, ok_id, off, _ = self.fixture(s, credit=10)
-        s.start("--usage-flush-ms", "200")
-        self.addCleanup(s.kill)
-        m = self.metered_twin(s, "--usage-flush-ms", "200")
-        unk = unknown_key()
-        uses = 0        # answers OK for ok: each is one use, to be counted in the end
-        debits = 0      # metered answers OK: each took one credit
-        self.assertVerdicts(s, ok, "OK", "before")
-        uses += 2
-        time.sleep(0.5)
+    def fill(self, mnt):
+        """Fill the filesystem at mnt with a file; returns its path."""
         filler = os.path.join(mnt, "filler")
         fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
         try:
@@ -690,6 +777,37 @@ class FullDiskTest(StoreCases, unittest.TestCase):
         finally:
             os.close(fd)
         self.assertEqual(os.statvfs(mnt).f_bavail, 0, "the filesystem is not full")
+        return filler
+
+    def test_batched_credit_full_disk(self):
+        """Batched credit on a full disk: the usage flush may still fit in the WAL, or fail;
+        either way no credit is granted that does not reach the store once there is room."""
+        mnt = self.mount_small_fs()
+        s = Server("du-full-batch")
+        s.db = os.path.join(mnt, "tskey.db")
+        ok, _ok_id, off, _ = self.fixture(s, credit=1000)
+        s.start("--cost", "credit=1", "--usage-flush-ms", FLUSH_MS)
+        self.addCleanup(s.kill)
+        filler = []
+        self.batched_fails_closed(s, ok, off, 1000, lambda: filler.append(self.fill(mnt)),
+                                  lambda: filler and os.unlink(filler[0]), 0, may_write=True)
+        self.assertEqual(integrity(s.db), [("ok",)])
+
+    def test_full_disk(self):
+        mnt = self.mount_small_fs()
+        s = Server("du-full")
+        s.db = os.path.join(mnt, "tskey.db")
+        ok, ok_id, off, _ = self.fixture(s, credit=10)
+        s.start("--usage-flush-ms", "200", *PER_CALL)
+        self.addCleanup(s.kill)
+        m = self.metered_twin(s, "--usage-flush-ms", "200", *PER_CALL)
+        unk = unknown_key()
+        uses = 0        # answers OK for ok: each is one use, to be counted in the end
+        debits = 0      # metered answers OK: each took one credit
+        self.assertVerdicts(s, ok, "OK", "before")
+        uses += 2
+        time.sleep(0.5)
+        filler = self.fill(mnt)
         try:
             # Reads keep working.
             for _ in range(2):

@@ -77,7 +77,9 @@ class ChannelsMixin:
 
 class PolicyTest(ChannelsMixin, unittest.TestCase):
     """One server with --cost credit=1: every CreditRemaining / POST /rest/credit takes a credit.
-    Each test makes its own account where the balance matters."""
+    Each test makes its own account where the balance matters. --no-batch-credit: each debit is
+    in the store when its answer comes, so the tests read the stored balance at once (batched
+    credit, the default, is test_batch_credit and CostTest)."""
     COST = 1
 
     @classmethod
@@ -93,7 +95,7 @@ class PolicyTest(ChannelsMixin, unittest.TestCase):
         s.key_deactivate(cls.dis_exp_id)
         cls.exp_ip = s.key_create("acme", name="expiring-fenced", expires=rfc3339(cls.exp_at),
                                   ip="10.0.0.0/8")
-        s.start("--cost", "credit=1")
+        s.start("--cost", "credit=1", "--no-batch-credit")
 
     @classmethod
     def tearDownClass(cls):
@@ -415,7 +417,8 @@ class PolicyTest(ChannelsMixin, unittest.TestCase):
     # ---- the store unavailable ----------------------------------------------------------------
     def test_unavailable_when_store_locked(self):
         """A metered call whose debit cannot be written (another writer holds the database
-        past the busy timeout) is refused 503 UNAVAILABLE on both channels, not waved through."""
+        past the busy timeout) is refused 503 UNAVAILABLE on both channels, not waved through.
+        (Per-call debits; batched credit under a lock is test_durability.LockedStoreTest.)"""
         s = self.srv
         acct = self.account("locked-out", credit=5)
         k = s.key_create(acct)
@@ -557,7 +560,7 @@ class PolicyV6Test(ChannelsMixin, unittest.TestCase):
         avoid_window_edge(86400, 10)
         cls.srv = s = Server("policy-v6")
         s.account_create("acme", credit=100000)
-        s.start("--cost", "credit=1", "--allow-plain", listen="::")
+        s.start("--cost", "credit=1", "--allow-plain", "--no-batch-credit", listen="::")
         cls.v6 = s.base_via("::1")
         cls.v4 = s.base_via("127.0.0.1")
 
@@ -617,13 +620,18 @@ class CostTest(unittest.TestCase):
             self.assertEqual(s.rest("GET", "/rest/me", key=k).json()["credit"], 10)
             self.assertEqual(s.account_credit("acme"), 10)
             self.assertEqual(s.rest("GET", "/rest/verify", key=k).status, 200)
+            # Batched credit by default: spent at once, in the store by the next flush.
+            self.assertEqual(s.credit(k).json()["Credit"], 9, "verify costs 1 by default")
+            s.stop()
             self.assertEqual(s.account_credit("acme"), 9, "verify costs 1 by default")
+            s.start()
             # A free operation works on an empty account; a metered one does not.
             s.credit_set("acme", 0)
             self.assertEqual(s.credit(k).status, 200)
             r = s.rest("GET", "/rest/verify", key=k)
             self.assertEqual((r.status, r.json().get("code")), (403, "NO_CREDIT"), r)
             s.stop()
+            self.assertEqual(s.account_credit("acme"), 0)
         finally:
             s.kill()
 
@@ -639,15 +647,19 @@ class CostTest(unittest.TestCase):
             self.assertEqual(s.soap("CreditRemaining", session_id=k)[1].credit, 14)
             self.assertEqual(s.rest("GET", "/rest/me", key=k).json()["credit"], 12)
             self.assertEqual(s.rest("GET", "/rest/verify", key=k).status, 200)
-            self.assertEqual(s.account_credit("acme"), 12)
+            self.assertEqual(s.rest("GET", "/rest/me", key=k).json()["credit"], 10)
             sid = s.rest_login("coster", "coster-pass").json()["Key"]
             self.assertEqual(s.rest("POST", "/rest/logout", key=sid).status, 200)
-            self.assertEqual(s.account_credit("acme"), 11)
+            self.assertEqual(s.rest("GET", "/rest/me", key=k).json()["credit"], 7)
+            s.stop()    # batched credit, the default: the stop writes it
+            self.assertEqual(s.account_credit("acme"), 7)
+            s.start("--cost", "credit=3", "--cost", "me=2", "--cost", "verify=0",
+                    "--cost", "logout=1")
             s.credit_set("acme", 2)
             r = s.credit(k)
             self.assertEqual((r.status, r.json().get("code")), (403, "NO_CREDIT"), r)
-            self.assertEqual(s.account_credit("acme"), 2, "a refused call took credit")
             s.stop()
+            self.assertEqual(s.account_credit("acme"), 2, "a refused call took credit")
         finally:
             s.kill()
 

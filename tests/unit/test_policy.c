@@ -2,7 +2,7 @@
 /*
  * Unit tests for the key and Login policy, against a real store in a fresh mkdtemp directory
  * per test: scopes, IP allowlists, rate limits, credits and monthly allowances, rotation grace
- * and batched usage in src/validator.c; the refusal answers of validator_answer; the Login
+ * and batched usage and credit in src/validator.c; the refusal answers of validator_answer; the Login
  * policy (API users, password age) and its strings in src/login.c; the operation table in
  * src/ops.c. Keys are made through admin.c as the CLI makes them; times are explicit.
  */
@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "fixture.h"
 #include "admin.h"
@@ -578,6 +579,63 @@ test_usage_batching(void **state)
 	assert_int_equal(k.use_count, 1);
 }
 
+/* A statement through a connection of our own, as another process would run it. */
+static void
+sql_exec(const char *path, const char *sql)
+{
+	sqlite3	*db = NULL;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/*
+ * Batched credit's own fail-closed rule: spending granted in memory, a failed flush refuses
+ * metered calls (not free ones) until a flush succeeds, and past the unwritten bound the debit
+ * is a store write that leaves the unwritten spending alone.
+ */
+static void
+test_batch_credit_rule(void **state)
+{
+	struct fx		*f = *state;
+	struct tsk_principal	 p;
+	char			 key[SECRET_KEY_MAX];
+
+	plain_key(f, NULL, NULL, key);
+	f->usage = usage_new();
+	assert_non_null(f->usage);
+	f->pol.usage = f->usage;
+	f->pol.batch_credit = 1;
+	f->pol.batch_credit_max_unwritten = 4;
+
+	/* In memory: nothing written, the balance reported net. */
+	assert_int_equal(check(f, key, NULL, NULL, 3, T0, &p), TSK_VERDICT_OK);
+	assert_int_equal(p.credit, 7);
+	assert_int_equal(balance(f), 10);
+	/* Past the bound (3 + 2 > 4): a store write, keeping the 3 unwritten out of reach. */
+	assert_int_equal(check(f, key, NULL, NULL, 2, T0, &p), TSK_VERDICT_OK);
+	assert_int_equal(p.credit, 5);
+	assert_int_equal(balance(f), 8);
+	assert_int_equal(usage_unwritten(f->usage), 3);
+	assert_int_equal(check(f, key, NULL, NULL, 6, T0, &p), TSK_VERDICT_NO_CREDIT);
+	assert_int_equal(balance(f), 8);
+	/* The flush fails: metered calls are refused, free ones are not. */
+	sql_exec(f->db.path, "CREATE TRIGGER no_spend BEFORE UPDATE ON accounts"
+	    " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+	assert_int_not_equal(usage_flush(f->usage, f->db.st), TSK_OK);
+	assert_int_equal(check(f, key, NULL, NULL, 1, T0, &p), TSK_VERDICT_ERROR);
+	assert_int_equal(check(f, key, NULL, NULL, 0, T0, &p), TSK_VERDICT_OK);
+	assert_int_equal(p.credit, 5);
+	/* A flush succeeds: metered calls again, and the store has every grant. */
+	sql_exec(f->db.path, "DROP TRIGGER no_spend");
+	assert_int_equal(usage_flush(f->usage, f->db.st), TSK_OK);
+	assert_int_equal(balance(f), 5);
+	assert_int_equal(check(f, key, NULL, NULL, 1, T0, &p), TSK_VERDICT_OK);
+	assert_int_equal(p.credit, 4);
+	assert_int_equal(balance(f), 5);
+}
+
 static void
 test_answer(void **state)
 {
@@ -799,6 +857,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_allowance_principal_credit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_grace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_usage_batching, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_credit_rule, setup, teardown),
 		cmocka_unit_test(test_answer),
 		cmocka_unit_test_setup_teardown(test_login_api_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_login_password_age, setup, teardown),

@@ -582,24 +582,29 @@ test_credit_add_debit(void **state)
 	assert_string_equal(a.allowance_month, "");
 	assert_int_equal(store_account_by_id(f->st, beta + 1000, &a), TSK_NOT_FOUND);
 
-	assert_int_equal(store_credit_debit(f->st, acme, 2), TSK_OK);
+	assert_int_equal(store_credit_debit(f->st, acme, 2, 0), TSK_OK);
 	assert_int_equal(balance(f->st, acme), 3);
-	assert_int_equal(store_credit_debit(f->st, acme, 3), TSK_OK);
+	assert_int_equal(store_credit_debit(f->st, acme, 3, 0), TSK_OK);
 	assert_int_equal(balance(f->st, acme), 0);
 	/* Not enough: refused whole, the balance untouched. */
-	assert_int_equal(store_credit_debit(f->st, acme, 1), TSK_ERR_CONFLICT);
+	assert_int_equal(store_credit_debit(f->st, acme, 1, 0), TSK_ERR_CONFLICT);
 	assert_int_equal(balance(f->st, acme), 0);
 	assert_int_equal(store_credit_add(f->st, acme, 4), TSK_OK);
-	assert_int_equal(store_credit_debit(f->st, acme, 5), TSK_ERR_CONFLICT);
+	assert_int_equal(store_credit_debit(f->st, acme, 5, 0), TSK_ERR_CONFLICT);
 	assert_int_equal(balance(f->st, acme), 4);
 	assert_int_equal(store_credit_add(f->st, acme, -10), TSK_OK);
 	assert_int_equal(balance(f->st, acme), -6);
-	assert_int_equal(store_credit_debit(f->st, acme, 1), TSK_ERR_CONFLICT);
+	assert_int_equal(store_credit_debit(f->st, acme, 1, 0), TSK_ERR_CONFLICT);
 	assert_int_equal(balance(f->st, acme), -6);
 	/* No such account: nothing to take from, nothing to add to. */
-	assert_int_equal(store_credit_debit(f->st, beta + 1000, 1), TSK_ERR_CONFLICT);
+	assert_int_equal(store_credit_debit(f->st, beta + 1000, 1, 0), TSK_ERR_CONFLICT);
 	assert_int_equal(store_credit_add(f->st, beta + 1000, 1), TSK_NOT_FOUND);
 	assert_int_equal(balance(f->st, beta), 7);
+	/* keep: credit granted in memory and not yet written stays out of reach. */
+	assert_int_equal(store_credit_debit(f->st, beta, 3, 5), TSK_ERR_CONFLICT);
+	assert_int_equal(balance(f->st, beta), 7);
+	assert_int_equal(store_credit_debit(f->st, beta, 2, 5), TSK_OK);
+	assert_int_equal(balance(f->st, beta), 5);
 }
 
 static void
@@ -624,7 +629,7 @@ test_allowance_refill(void **state)
 	assert_int_equal(store_account_by_id(f->st, acme, &a), TSK_OK);
 	assert_int_equal(a.credit, 10);
 	assert_string_equal(a.allowance_month, "2026-11");
-	assert_int_equal(store_credit_debit(f->st, acme, 4), TSK_OK);
+	assert_int_equal(store_credit_debit(f->st, acme, 4, 0), TSK_OK);
 	/* The same month again: nothing. */
 	assert_int_equal(store_allowance_refill(f->st, acme, "2026-11"), TSK_OK);
 	assert_int_equal(balance(f->st, acme), 6);

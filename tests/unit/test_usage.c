@@ -3,7 +3,8 @@
  * Unit tests for src/usage.c against a real store in a fresh mkdtemp directory: uses noted in
  * memory reach last_used_at and use_count only at a flush, a failed flush keeps them, noting
  * goes on during a flush, and the pending map is bounded. Metered calls' credit is granted in
- * memory against the stored balance and written at the flush.
+ * memory against the stored balance and written at the flush; a failed flush refuses debits
+ * until one succeeds, and the unwritten spending is bounded.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -24,6 +25,7 @@
 #include "usage.h"
 
 #define T0	INT64_C(1795564800)	/* 2026-11-25T00:00:00Z */
+#define BIG	INT64_C(1000000)	/* max_unwritten where the bound is not the point */
 
 /* The fixture first (fixture_setup needs that), then the usage map and two keys. */
 struct ustate {
@@ -385,12 +387,12 @@ test_debit_batched(void **state)
 	int64_t			 left = -1;
 
 	assert_int_equal(store_account_by_name(s->fx.st, "acme", &a), TSK_OK);
-	assert_int_equal(usage_debit(s->u, a.id, 30, 100, &left), 0);
+	assert_int_equal(usage_debit(s->u, a.id, 30, 100, BIG, &left), USAGE_DEBIT_OK);
 	assert_int_equal(left, 70);
-	assert_int_equal(usage_debit(s->u, a.id, 70, 100, &left), 0);
+	assert_int_equal(usage_debit(s->u, a.id, 70, 100, BIG, &left), USAGE_DEBIT_OK);
 	assert_int_equal(left, 0);
 	/* Nothing left: refused, nothing taken. */
-	assert_int_equal(usage_debit(s->u, a.id, 1, 100, &left), 1);
+	assert_int_equal(usage_debit(s->u, a.id, 1, 100, BIG, &left), USAGE_DEBIT_NO_CREDIT);
 	assert_int_equal(left, 0);
 	assert_int_equal(usage_spent(s->u, a.id), 100);
 	assert_int_equal(usage_spent(s->u, a.id + 1), 0);
@@ -411,13 +413,16 @@ test_debit_floor(void **state)
 	int64_t			 left = -1;
 
 	assert_int_equal(store_account_by_name(s->fx.st, "acme", &a), TSK_OK);
-	assert_int_equal(usage_debit(s->u, a.id, 50, 100, &left), 0);
+	assert_int_equal(usage_debit(s->u, a.id, 50, 100, BIG, &left), USAGE_DEBIT_OK);
 	sql_exec(s->fx.path, "UPDATE accounts SET credit = 20 WHERE name = 'acme'");
 	assert_int_equal(usage_flush(s->u, s->fx.st), TSK_OK);
 	assert_int_equal(credit_of(s->fx.st, "acme"), 0);
 }
 
-/* A failed flush keeps the spent credit: it still counts, and the next flush writes it. */
+/*
+ * A failed flush keeps the spent credit (it still counts, and the next flush writes it) and
+ * refuses every debit, fail closed, until a flush succeeds; notes go on meanwhile.
+ */
 static void
 test_debit_failed_flush(void **state)
 {
@@ -426,16 +431,82 @@ test_debit_failed_flush(void **state)
 	int64_t			 left = -1;
 
 	assert_int_equal(store_account_by_name(s->fx.st, "acme", &a), TSK_OK);
-	assert_int_equal(usage_debit(s->u, a.id, 40, 100, &left), 0);
+	assert_int_equal(usage_debit(s->u, a.id, 40, 100, BIG, &left), USAGE_DEBIT_OK);
+	assert_int_equal(usage_failed(s->u), 0);
 	sql_exec(s->fx.path, "CREATE TRIGGER no_spend BEFORE UPDATE ON accounts"
 	    " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
 	assert_int_not_equal(usage_flush(s->u, s->fx.st), TSK_OK);
+	assert_int_equal(usage_failed(s->u), 1);
 	assert_int_equal(credit_of(s->fx.st, "acme"), 100);
-	sql_exec(s->fx.path, "DROP TRIGGER no_spend");
 	assert_int_equal(usage_spent(s->u, a.id), 40);
-	assert_int_equal(usage_debit(s->u, a.id, 61, 100, &left), 1);
+	assert_int_equal(usage_unwritten(s->u), 40);
+	/* Refused even though the credit would cover it; nothing taken. */
+	assert_int_equal(usage_debit(s->u, a.id, 1, 100, BIG, &left), USAGE_DEBIT_FAILED);
+	assert_int_equal(left, 60);
+	assert_int_equal(usage_spent(s->u, a.id), 40);
+	assert_int_equal(usage_note(s->u, s->k1, T0), 0);
+	/* Still failing: still refused. */
+	assert_int_not_equal(usage_flush(s->u, s->fx.st), TSK_OK);
+	assert_int_equal(usage_debit(s->u, a.id, 1, 100, BIG, &left), USAGE_DEBIT_FAILED);
+	/* The store takes writes again: the next flush writes the 40 and debits go on. */
+	sql_exec(s->fx.path, "DROP TRIGGER no_spend");
 	assert_int_equal(usage_flush(s->u, s->fx.st), TSK_OK);
+	assert_int_equal(usage_failed(s->u), 0);
 	assert_int_equal(credit_of(s->fx.st, "acme"), 60);
+	assert_int_equal(usage_unwritten(s->u), 0);
+	key_usage_is(s->fx.st, s->k1, T0, 1);
+	assert_int_equal(usage_debit(s->u, a.id, 61, 60, BIG, &left), USAGE_DEBIT_NO_CREDIT);
+	assert_int_equal(usage_debit(s->u, a.id, 60, 60, BIG, &left), USAGE_DEBIT_OK);
+	assert_int_equal(left, 0);
+}
+
+/* A failed flush of notes only (no credit in it) refuses debits too: the store is the same. */
+static void
+test_debit_failed_notes_flush(void **state)
+{
+	struct ustate		*s = *state;
+	int64_t			 left = -1;
+
+	assert_int_equal(usage_note(s->u, s->k1, T0), 0);
+	sql_exec(s->fx.path, "CREATE TRIGGER no_usage BEFORE UPDATE ON keys"
+	    " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+	assert_int_not_equal(usage_flush(s->u, s->fx.st), TSK_OK);
+	assert_int_equal(usage_debit(s->u, 1, 1, 100, BIG, &left), USAGE_DEBIT_FAILED);
+	sql_exec(s->fx.path, "DROP TRIGGER no_usage");
+	assert_int_equal(usage_flush(s->u, s->fx.st), TSK_OK);
+	assert_int_equal(usage_debit(s->u, 1, 1, 100, BIG, &left), USAGE_DEBIT_OK);
+	/* A flush with nothing to write says nothing about the store: the state stays. */
+	assert_int_equal(usage_flush(s->u, s->fx.st), TSK_OK);
+	assert_int_equal(usage_failed(s->u), 0);
+}
+
+/*
+ * The process's unwritten spending, all accounts, stays within max_unwritten: past it a debit is
+ * handed to the store (USAGE_DEBIT_STORE, nothing taken here); a flush makes room again.
+ */
+static void
+test_debit_bound(void **state)
+{
+	struct ustate	*s = *state;
+	int64_t		 left = -1;
+
+	assert_int_equal(usage_debit(s->u, 1, 6, 100, 10, &left), USAGE_DEBIT_OK);
+	assert_int_equal(usage_debit(s->u, 2, 4, 100, 10, &left), USAGE_DEBIT_OK);
+	assert_int_equal(usage_unwritten(s->u), 10);
+	/* Another account, plenty of credit: still over the bound. */
+	assert_int_equal(usage_debit(s->u, 3, 1, 100, 10, &left), USAGE_DEBIT_STORE);
+	assert_int_equal(left, 100);
+	assert_int_equal(usage_spent(s->u, 3), 0);
+	assert_int_equal(usage_debit(s->u, 1, 1, 100, 10, &left), USAGE_DEBIT_STORE);
+	assert_int_equal(left, 94);	/* net of what account 1 spent here */
+	assert_int_equal(usage_unwritten(s->u), 10);
+	/* No credit is still no credit, bound or not. */
+	assert_int_equal(usage_debit(s->u, 1, 95, 100, 10, &left), USAGE_DEBIT_NO_CREDIT);
+	/* Accounts 1 to 3 do not exist in the store: the flush writes nothing, yet succeeds. */
+	assert_int_equal(usage_flush(s->u, s->fx.st), TSK_OK);
+	assert_int_equal(usage_unwritten(s->u), 0);
+	assert_int_equal(usage_debit(s->u, 3, 10, 100, 10, &left), USAGE_DEBIT_OK);
+	assert_int_equal(usage_debit(s->u, 3, 1, 100, 10, &left), USAGE_DEBIT_STORE);
 }
 
 int
@@ -446,6 +517,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_debit_batched, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_debit_floor, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_debit_failed_flush, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_debit_failed_notes_flush, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_debit_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flush_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_last_is_latest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flush_nothing, setup, teardown),

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Credentials as bytes: random draws, SHA-256, the tsk_ key format and its CRC-32 checksum,
- * session keys and request ids. Holds no state, and never logs or keeps a credential.
+ * session keys and request ids. Holds no state but the SHA-256 implementation it fetches once,
+ * and never logs or keeps a credential.
  */
 #include "secret.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,15 +70,36 @@ secret_random(void *buf, size_t n)
 	return 0;
 }
 
+/*
+ * SHA-256, fetched from the default provider once. EVP_sha256() in EVP_Digest makes OpenSSL 3
+ * look the implementation up again on every call, under a library-wide read-write lock that
+ * all workers hashing keys then queue on. Written once under sha256_once and only read after,
+ * so it needs no lock; NULL when the fetch failed. Kept for the life of the process, never
+ * freed: a server whose connections outlive the drain exits with workers still hashing, and
+ * freeing it at exit would pull it from under them.
+ */
+static pthread_once_t	 sha256_once = PTHREAD_ONCE_INIT;
+static EVP_MD		*sha256_md;
+
+static void
+sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+}
+
 void
 secret_hash(const void *data, size_t n, unsigned char out[SECRET_HASH_LEN])
 {
 	/*
-	 * EVP_Digest only fails when OpenSSL cannot allocate or has no SHA-256 at all. The contract
-	 * has no way to report that, and handing back a made-up hash could make two different
-	 * credentials look alike to the store, so the process stops instead.
+	 * The fetch or EVP_Digest only fails when OpenSSL cannot allocate or has no SHA-256 at
+	 * all. The contract has no way to report that, and handing back a made-up hash could make
+	 * two different credentials look alike to the store, so the process stops instead.
 	 */
-	if (EVP_Digest(data, n, out, NULL, EVP_sha256(), NULL) != 1) {
+	if (pthread_once(&sha256_once, sha256_fetch) != 0 || sha256_md == NULL) {
+		ssl_warnx("SHA-256 fetch");
+		abort();
+	}
+	if (EVP_Digest(data, n, out, NULL, sha256_md, NULL) != 1) {
 		ssl_warnx("SHA-256");
 		abort();
 	}

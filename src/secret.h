@@ -8,6 +8,7 @@
 #define SECRET_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define SECRET_HASH_LEN		32	/* SHA-256 */
 #define SECRET_KEY_MAX		64	/* longest generated key, including the NUL */
@@ -23,6 +24,9 @@ int	secret_random(void *buf, size_t n);
  * is fetched once per process, on first use.
  */
 void	secret_hash(const void *data, size_t n, unsigned char out[SECRET_HASH_LEN]);
+
+/* zlib's CRC-32 of data[0..n-1] (the tsk_ key checksum): crc32("123456789") = 0xcbf43926. */
+uint32_t	secret_crc32(const void *data, size_t n);
 
 /*
  * A SHA-256 spelled in hex (how a legacy key is imported by its hash) back into its bytes.

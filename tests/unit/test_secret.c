@@ -374,6 +374,47 @@ test_hash_fetched_once(void **state)
 	assert_int_equal(sha256_fetches, 1);
 }
 
+/* CRC-32 as zlib defines it, a bit at a time: the reference for the table. */
+static uint32_t
+crc32_bitwise(const unsigned char *p, size_t n)
+{
+	uint32_t	crc = 0xffffffffu;
+	size_t		i;
+	int		k;
+
+	for (i = 0; i < n; i++) {
+		crc ^= p[i];
+		for (k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+	}
+	return ~crc;
+}
+
+static void
+test_crc32_vectors(void **state)
+{
+	static const char	fox[] = "The quick brown fox jumps over the lazy dog";
+	unsigned char		b, buf[300];
+	size_t			i;
+
+	(void)state;
+	/* The check value of CRC-32/ISO-HDLC (zlib's), and others from zlib.crc32. */
+	assert_int_equal(secret_crc32("123456789", 9), 0xcbf43926u);
+	assert_int_equal(secret_crc32("", 0), 0);
+	assert_int_equal(secret_crc32("a", 1), 0xe8b7be43u);
+	assert_int_equal(secret_crc32(fox, strlen(fox)), 0x414fa339u);
+	assert_int_equal(secret_crc32(known_key, SUM_AT), crc32_bitwise((const void *)known_key,
+	    SUM_AT));
+	/* A one-byte input reads the table at 0xff ^ byte: all 256 entries, each checked. */
+	for (i = 0; i < 256; i++) {
+		b = (unsigned char)i;
+		assert_int_equal(secret_crc32(&b, 1), crc32_bitwise(&b, 1));
+	}
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (unsigned char)(i * 7 + 3);
+	assert_int_equal(secret_crc32(buf, sizeof(buf)), crc32_bitwise(buf, sizeof(buf)));
+}
+
 /* SHA-256("abc") in hex: the bytes test_hash_vectors pins. */
 static const char abc_hex[] = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 
@@ -533,6 +574,7 @@ main(void)
 		cmocka_unit_test(test_key_new_refuses),
 		cmocka_unit_test(test_hash_vectors),
 		cmocka_unit_test(test_hash_fetched_once),
+		cmocka_unit_test(test_crc32_vectors),
 		cmocka_unit_test(test_hash_from_hex),
 		cmocka_unit_test(test_hash_from_hex_refuses),
 		cmocka_unit_test(test_session_format),

@@ -28,6 +28,7 @@ struct config {
 	int	max_conns;	/* open connections; more are refused at accept */
 	int	max_conns_per_client;	/* open connections from one address */
 	int	login_max_failures;	/* failed Logins before a lockout (throttle.h); 0 = off */
+	int	login_concurrency;	/* password checks at once (kdfgate.h); 0 = one per CPU */
 	int	store_pool;	/* database connections shared by the workers */
 	int	recv_timeout;	/* seconds a connection may idle or stall (keep-alive included) */
 	int	send_timeout;	/* seconds a send may stall */

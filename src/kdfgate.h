@@ -10,12 +10,13 @@
 #define KDFGATE_H
 
 /*
- * The defaults: wait at most a second for a slot, and let 16 wait per slot. A check takes about
- * 40 ms, so a slot serves some 25 in a second: 16 waiting are served within the wait with room
- * for slower checks, and one more would likely wait the whole second only to be refused.
+ * The defaults: wait at most a second for a slot, and let 64 wait per slot. The wait is what
+ * normally refuses. The queue is long because a waiter is parked and costs no CPU, while a
+ * client refused at once tends to retry at once, and a crowd of those takes the CPU the checks
+ * need (make bench: with 16 a slot, soap-login at 64 connections was nearly all refusals).
  */
 #define KDFGATE_WAIT_MS		1000
-#define KDFGATE_QUEUE_PER_SLOT	16
+#define KDFGATE_QUEUE_PER_SLOT	64
 
 struct kdfgate;
 

@@ -232,13 +232,13 @@ class LoginFloodTest(unittest.TestCase):
 
 
 class LoginGateTest(unittest.TestCase):
-    """More Logins at once than the password-check gate admits (one check per online CPU, 16
+    """More Logins at once than the password-check gate admits (one check per online CPU, 64
     waiting per slot, a second's wait at most): each gets an answer in time, SOAP and REST alike,
     either the session or a quick "busy, retry" (REST 503 UNAVAILABLE, SOAP Server fault
     UNAVAILABLE, Retry-After: 1 on both) that names neither the user nor the password; at least
     one succeeds, and beyond the gate's capacity at least one is refused. Without the gate all of
     them would queue for the CPUs and none would be refused."""
-    PER_CPU = 1 + 16        # the gate's capacity per online CPU: one checking, 16 waiting
+    PER_CPU = 1 + 64        # the gate's capacity per online CPU: one checking, 64 waiting
     MAX_THREADS = 200       # a bound on this test's clients, whatever the machine
     USER, PASSWORD = "gated-user", "gated password 7f3a"
 

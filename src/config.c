@@ -55,6 +55,9 @@ const struct config_setting config_settings[] = {
 	{ "thread_per_conn", CT_BOOL, F(thread_per_conn), 0, 1, 1, 0, "yes|no",
 	    "a thread of its own for each connection instead of the event loop (TLS ones always "
 	    "have one)" },
+	{ "login_concurrency", CT_INT, F(login_concurrency), 0, 1024, 1, 0, "N",
+	    "password checks (Login) at once; 64 more each may wait a second, then 503 "
+	    "UNAVAILABLE with Retry-After: 1 (0: one per online CPU)" },
 	{ "timeout", CT_INT, F(recv_timeout), 1, 3600, 1, 0, "SECONDS",
 	    "seconds a connection may idle or stall" },
 	{ "cost", CT_COST, F(op_cost), 0, 1000000, 1, 1, "OP=N,...",
@@ -119,6 +122,7 @@ const struct config_flag config_flags[] = {
 	{ "--max-conns-per-client", "max_conns_per_client", NULL, 0 },
 	{ "--max-body", "max_body", NULL, 0 },
 	{ "--timeout", "timeout", NULL, 0 },
+	{ "--login-concurrency", "login_concurrency", NULL, 0 },
 	{ "--workers", "workers", NULL, 0 },
 	{ "--thread-per-conn", "thread_per_conn", "yes", 0 },
 	{ "--cost", "cost", NULL, 0 },

@@ -28,6 +28,7 @@ struct config {
 	int	max_conns;	/* open connections; more are refused at accept */
 	int	max_conns_per_client;	/* open connections from one address */
 	int	login_max_failures;	/* failed Logins before a lockout (throttle.h); 0 = off */
+	int	login_concurrency;	/* password checks at once (kdfgate.h); 0 = one per CPU */
 	int	store_pool;	/* database connections shared by the workers */
 	int	workers;	/* threads serving plain connections; 0: four per CPU, >= 8 */
 	int	thread_per_conn;	/* a thread per connection instead of the event loop */

@@ -358,6 +358,27 @@ framing_prefetch(struct framing *f, framing_read_now_fn rd, void *ctx)
 	return FRAMING_WAIT;	/* more is there: the connection is ready again at once */
 }
 
+int
+framing_says(const struct framing *f, const char *s)
+{
+	size_t		 end = f->len, n = strlen(s);
+	const char	*p, *stop;
+
+	if (f->head_end != 0 && f->head_end + f->body_want < end)
+		end = f->head_end + f->body_want;	/* not the next request's */
+	if (f->buf == NULL || n == 0 || end < f->line1_start + n)
+		return 0;
+	stop = f->buf + end - n;	/* the last place s can start */
+	for (p = f->buf + f->line1_start; p <= stop; p++) {
+		p = memchr(p, s[0], (size_t)(stop - p) + 1);
+		if (p == NULL)
+			return 0;
+		if (memcmp(p, s, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 size_t
 framing_held(const struct framing *f)
 {

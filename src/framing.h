@@ -60,6 +60,12 @@ enum framing_ready {
  */
 enum framing_ready framing_prefetch(struct framing *f, framing_read_now_fn rd, void *ctx);
 
+/*
+ * 1 when the current request's bytes that are here (its head and body) contain s: a cheap
+ * look before serving, which may be wrong either way for a request that merely quotes s.
+ */
+int		 framing_says(const struct framing *f, const char *s);
+
 /* Bytes held for the next request (a part of its head, say); 0: the connection is idle. */
 size_t		 framing_held(const struct framing *f);
 

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "kdfgate.h"
 #include "log.h"
 #include "tls.h"
 
@@ -24,6 +25,7 @@ snap_free(struct snap *sn)
 struct live {
 	pthread_mutex_t	 mu;		/* guards cur and every refs */
 	struct snap	*cur;
+	struct kdfgate	*gate;		/* made here (first brought none); freed with the live */
 };
 
 void
@@ -35,7 +37,7 @@ live_policies(struct live_settings *s, const struct live_settings *base)
 	s->policy.session_idle = cfg->session_idle;
 	s->policy.touch_slack = cfg->touch_slack;
 	s->policy.uniform_errors = cfg->uniform_errors;
-	s->login = base->login;		/* so is the throttle */
+	s->login = base->login;		/* so are the throttle and the password-check gate */
 	s->login.idle = cfg->session_idle;
 	s->login.api_user_login = cfg->api_user_login;
 	s->login.password_max_age = cfg->password_max_age;
@@ -54,9 +56,23 @@ live_new(const struct live_settings *first)
 		free(lv);
 		return NULL;
 	}
+	/*
+	 * The gate bounds the whole process's password checks, so there is one, shared by every
+	 * snapshot like the throttle. Its size is read at start only: a reload keeps it.
+	 */
+	if (first->login.gate == NULL) {
+		lv->gate = kdfgate_new(first->cfg.login_concurrency, -1, KDFGATE_WAIT_MS);
+		if (lv->gate == NULL) {
+			free(lv->cur);
+			free(lv);
+			return NULL;
+		}
+	}
 	lv->cur->s = *first;
 	lv->cur->s.tls_ctx = NULL;	/* the first serves with the master's */
 	live_policies(&lv->cur->s, first);
+	if (lv->gate != NULL)
+		lv->cur->s.login.gate = lv->gate;
 	lv->cur->refs = 1;
 	pthread_mutex_init(&lv->mu, NULL);
 	return lv;
@@ -68,6 +84,7 @@ live_free(struct live *lv)
 	if (lv == NULL)
 		return;
 	snap_free(lv->cur);
+	kdfgate_free(lv->gate);
 	pthread_mutex_destroy(&lv->mu);
 	free(lv);
 }

@@ -27,7 +27,10 @@ struct live;
 /*
  * A live holder whose first snapshot is *first (copied). The policies' shared state (rate
  * limiter, usage batch, throttle) is taken from first->policy / first->login and carried into
- * every later snapshot; the caller owns it and frees it after live_free. NULL on failure.
+ * every later snapshot; the caller owns it and frees it after live_free. The password-check
+ * gate too, when first->login.gate is set; when it is NULL, live_new makes one of
+ * first->cfg.login_concurrency slots (0: one per online CPU), owns it and frees it in
+ * live_free. NULL on failure.
  */
 struct live	*live_new(const struct live_settings *first);
 void		 live_free(struct live *lv);	/* NULL is fine; no snapshot may be held */

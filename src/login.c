@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "kdfgate.h"
 #include "log.h"
 #include "password.h"
 #include "throttle.h"
@@ -16,6 +17,34 @@ failed(const struct login_policy *lp, const char *user, const char *client, int6
 	if (lp->throttle != NULL)
 		throttle_fail(lp->throttle, user, client, now);
 	return LOGIN_FAILED;
+}
+
+/*
+ * Run the password check (verify, or burn for an unknown user: the same wait and work either
+ * way) inside a slot of lp->gate. 1 match, 0 no match, -1 unreadable hash, -2 no slot in time.
+ */
+static int
+check_password(const struct login_policy *lp, const char *password, const char *pwhash)
+{
+	int	ok = 0;
+
+	if (lp->gate != NULL && kdfgate_enter(lp->gate) != 0)
+		return -2;
+	if (pwhash != NULL)
+		ok = password_verify(password, pwhash);
+	else
+		password_burn(password);
+	if (lp->gate != NULL)
+		kdfgate_leave(lp->gate);
+	return ok;
+}
+
+/* Too busy to check: the caller may retry in a second; no failure is counted. */
+static enum login_result
+busy(struct tsk_principal *out)
+{
+	out->retry_after = 1;
+	return LOGIN_BUSY;
 }
 
 static struct store *
@@ -65,7 +94,8 @@ login_start_lease(const struct login_lease *ls, const struct login_policy *lp, c
 			return LOGIN_THROTTLED;
 	}
 	if (user == NULL || password == NULL || *user == '\0') {
-		password_burn(password != NULL ? password : "");
+		if (check_password(lp, password != NULL ? password : "", NULL) == -2)
+			return busy(out);
 		return LOGIN_FAILED;
 	}
 	st = ls->get(ls->arg);
@@ -74,13 +104,13 @@ login_start_lease(const struct login_lease *ls, const struct login_policy *lp, c
 	rc = store_user_by_name(st, user, &u);
 	/* The password check is tens of ms of CPU: it holds no store (see login_lease). */
 	ls->put(ls->arg, st);
-	if (rc == TSK_NOT_FOUND) {
-		password_burn(password);
-		return failed(lp, user, client, now);
-	}
-	if (rc != TSK_OK)
+	if (rc != TSK_OK && rc != TSK_NOT_FOUND)
 		return LOGIN_ERROR;
-	ok = password_verify(password, u.pwhash);
+	ok = check_password(lp, password, rc == TSK_OK ? u.pwhash : NULL);
+	if (ok == -2)
+		return busy(out);
+	if (rc == TSK_NOT_FOUND)
+		return failed(lp, user, client, now);
 	if (ok < 0) {
 		log_warnx("login: stored password hash of user id %lld is unreadable",
 		    (long long)u.id);
@@ -160,7 +190,7 @@ login_verdict(enum login_result lr)
 		return TSK_VERDICT_INSUFFICIENT_SCOPE;
 	case LOGIN_THROTTLED:
 		return TSK_VERDICT_RATE_LIMITED;
-	default:
+	default:	/* LOGIN_BUSY too: 503, retry */
 		return TSK_VERDICT_ERROR;
 	}
 }
@@ -179,6 +209,8 @@ login_message(enum login_result lr)
 		return "API users cannot use Login; use an API key";
 	case LOGIN_THROTTLED:
 		return "Too many failed logins; try again later";
+	case LOGIN_BUSY:
+		return "The server is too busy to check passwords now; retry in a second";
 	default:
 		return "Login is unavailable; try again later";
 	}

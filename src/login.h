@@ -20,8 +20,10 @@ enum login_result {
 	LOGIN_PASSWORD_EXPIRED,	/* right password, older than the configured maximum age */
 	LOGIN_NOT_ALLOWED,	/* right password, but an API user and Login is off for them */
 	LOGIN_THROTTLED,	/* too many failures for this user or address: try again later */
+	LOGIN_BUSY,		/* every password-check slot stayed taken: not a failure, retry */
 };
 
+struct kdfgate;
 struct throttle;
 
 struct login_policy {
@@ -29,6 +31,7 @@ struct login_policy {
 	int	api_user_login;		/* may API users log in? */
 	int64_t	password_max_age;	/* seconds; 0 = passwords do not expire */
 	struct throttle *throttle;	/* failed-Login brakes; NULL: none */
+	struct kdfgate	*gate;		/* bound on password checks at once; NULL: none */
 };
 
 /*
@@ -39,6 +42,9 @@ struct login_policy {
  * a stranger that a user exists. Sessions idle beyond lp->idle are purged on the way.
  * With lp->throttle, a user or client address with too many recent failures gets
  * LOGIN_THROTTLED at once (no password check), with out->retry_after seconds to wait.
+ * With lp->gate, the password check (or its stand-in for an unknown user) waits for a slot;
+ * without one in time the result is LOGIN_BUSY with out->retry_after 1, the password unchecked
+ * and nothing counted against the user or address.
  */
 enum login_result	login_start(struct store *st, const struct login_policy *lp,
 			    const char *user, const char *password, const char *client, int64_t now,

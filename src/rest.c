@@ -174,6 +174,16 @@ r_login(struct soap *soap, struct request *r, const struct rest_body *b)
 	request_note(r, login_verdict(lr), &p);
 	if (lr == LOGIN_ERROR)
 		return reply_verdict(soap, r, TSK_VERDICT_ERROR);
+	if (lr == LOGIN_BUSY) {
+		/* As the store-failure 503, with when to retry: the password was not checked. */
+		char	line[48];
+
+		snprintf(line, sizeof(line), "Retry-After: %lld", (long long)p.retry_after);
+		request_add_header(r, soap, line);
+		snprintf(line, sizeof(line), "X-Tskey-Code: %s", login_code(lr));
+		request_add_header(r, soap, line);
+		return reply_error(soap, r, 503, login_code(lr), login_message(lr));
+	}
 	if (lr == LOGIN_THROTTLED) {
 		char	line[48];
 

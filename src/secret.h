@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Credentials as bytes: randomness, SHA-256, the tsk_ key format with its checksum, and session
- * keys. Owns no state and never logs a credential. Thread-safe (OpenSSL 3 is).
+ * keys. Owns no state but OpenSSL's SHA-256 implementation, fetched once and kept for the
+ * process's life; never logs a credential. Thread-safe (OpenSSL 3 is).
  */
 #ifndef SECRET_H
 #define SECRET_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define SECRET_HASH_LEN		32	/* SHA-256 */
 #define SECRET_KEY_MAX		64	/* longest generated key, including the NUL */
@@ -16,8 +18,15 @@
 /* Fill buf with n bytes from RAND_bytes. 0 on success, -1 on failure (logged). */
 int	secret_random(void *buf, size_t n);
 
-/* out = SHA-256(data[0..n-1]). Cannot fail on valid arguments. */
+/*
+ * out = SHA-256(data[0..n-1]). Cannot fail on valid arguments; when OpenSSL has no SHA-256 or
+ * cannot allocate, it logs and aborts rather than hand back a made-up hash. The implementation
+ * is fetched once per process, on first use.
+ */
 void	secret_hash(const void *data, size_t n, unsigned char out[SECRET_HASH_LEN]);
+
+/* zlib's CRC-32 of data[0..n-1] (the tsk_ key checksum): crc32("123456789") = 0xcbf43926. */
+uint32_t	secret_crc32(const void *data, size_t n);
 
 /*
  * A SHA-256 spelled in hex (how a legacy key is imported by its hash) back into its bytes.

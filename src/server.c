@@ -10,6 +10,7 @@
 #include "server_int.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -250,6 +251,12 @@ conn_main(void *arg)
 	struct conn	*c = arg;
 	struct server	*srv = c->srv;
 
+	/* One request of the loop's that may keep a worker waiting (server_loop.c). */
+	if (c->pooled) {
+		if (!server_conn_serve(c) || server_loop_resume(srv, c) != 0)
+			server_conn_free(c);
+		return NULL;
+	}
 	/* The handshake runs here, not in the accept loop: a slow client holds only itself. */
 	if (!tls_enabled(srv->cfg) || handshake(c) == 0) {
 		while (server_conn_serve(c))
@@ -644,6 +651,19 @@ sweep(struct server *srv, struct timespec *last)
 	server_loop_sweep(srv);
 }
 
+/*
+ * Large blocks (a request body of megabytes, gSOAP's buffers for it) are mapped and unmapped
+ * for each request instead of being kept by glibc: its threshold would otherwise rise to the
+ * largest block freed (up to 32 MiB), and each worker thread's arena would keep such a block,
+ * so that the memory a few big requests took stays taken.
+ */
+static void
+malloc_returns_large_blocks(void)
+{
+	if (mallopt(M_MMAP_THRESHOLD, 256 * 1024) != 1)
+		log_warnx("mallopt M_MMAP_THRESHOLD: not set");
+}
+
 int
 server_run(const struct config *cfg, struct storepool *pool, server_ready_fn ready,
     server_reload_fn reload_fn, void *arg)
@@ -655,6 +675,7 @@ server_run(const struct config *cfg, struct storepool *pool, server_ready_fn rea
 	int		 rc = -1, flushing = 0;
 
 	no_core_dumps();
+	malloc_returns_large_blocks();
 	memset(&srv, 0, sizeof(srv));
 	srv.cfg = cfg;
 	srv.pool = pool;

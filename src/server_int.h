@@ -85,16 +85,20 @@ int	server_http_posthdr(struct soap *soap, const char *key, const char *val);
 /* server.c: serve one request of c (1: the connection stays open); close and free c. */
 int	server_conn_serve(struct conn *c);
 void	server_conn_free(struct conn *c);
-/* Serve c from a thread of its own until it closes (-1: no thread; c is still the caller's). */
+/*
+ * Serve c from a thread of its own (-1: no thread; c is still the caller's): until it closes,
+ * or, for a connection of the loop, its next request, after which the loop has it again.
+ */
 int	server_conn_thread(struct conn *c);
 
 /*
  * server_loop.c: start workers threads serving connections from an epoll set; hand it a new
- * plain connection (-1: not taken, the caller frees it); close connections past their time
+ * plain connection, or one back (-1: not taken, the caller frees it); close connections past their time
  * (called by the accept loop, without srv->mu); end the workers (after the drain).
  */
 int	server_loop_start(struct server *srv, int workers);
 int	server_loop_add(struct server *srv, struct conn *c);
+int	server_loop_resume(struct server *srv, struct conn *c);	/* after a thread's request */
 void	server_loop_sweep(struct server *srv);
 void	server_loop_stop(struct server *srv);
 

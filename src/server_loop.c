@@ -6,9 +6,10 @@
  * and a context switch for every request; here a worker that finishes one request takes the
  * next ready connection without sleeping, and an idle connection holds no thread. TLS
  * connections keep a thread each (server.c): their handshake and buffered records would need
- * a loop of their own. So does a request whose body's end is known only by reading it (chunked)
- * or whose client waits for a 100 Continue: the connection gets a thread of its own from then
- * on, so that a slow body never holds a worker. A Content-Length body is waited for here.
+ * a loop of their own. A request that may keep its server waiting is served on a thread of its
+ * own, and its connection then comes back to the loop: a body whose end is known only by
+ * reading it (chunked), a client that waits for 100 Continue, a Login (scrypt, behind the
+ * password-check gate). A Content-Length body is waited for here, in the set.
  *
  * Each connection is in the set with EPOLLONESHOT: at most one worker holds it at a time, and
  * the worker arms it again when it wants the next request. Time limits: an idle connection
@@ -155,6 +156,14 @@ turn(struct server_loop *lp, struct conn *c)
 				return;
 			break;		/* no thread to be had: serve it here */
 		case FRAMING_READY:
+			/*
+			 * A Login waits for a password-check slot (kdfgate.h) and then runs
+			 * scrypt: tens of ms, up to a second. Workers are few; a burst of
+			 * Logins must not stop every key check behind it.
+			 */
+			if ((framing_says(c->fr, "Login") || framing_says(c->fr, "/login")) &&
+			    server_conn_thread(c) == 0)
+				return;
 			break;
 		}
 		if (!server_conn_serve(c)) {
@@ -237,6 +246,13 @@ fail:
 	free(lp->workers);
 	free(lp);
 	return -1;
+}
+
+int
+server_loop_resume(struct server *srv, struct conn *c)
+{
+	c->head_since = 0;
+	return arm(srv->loop, c, framing_held(c->fr) > 0);
 }
 
 int

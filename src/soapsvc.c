@@ -45,7 +45,8 @@ verdict_fault_msg(struct soap *soap, struct request *r, enum tsk_verdict v, cons
 	kind = a.status == 401 ? "Unauthorized" : a.status == 403 ? "Forbidden" :
 	    a.status == 429 ? "Too Many Requests" : "Unavailable";
 	snprintf(msg, sizeof(msg), "%s: %s", kind, why != NULL ? why : a.message);
-	if (v == TSK_VERDICT_RATE_LIMITED) {
+	/* A rate limit says when it ends; so does a refusal noted with a wait (a busy Login). */
+	if (v == TSK_VERDICT_RATE_LIMITED || r->retry_after > 0) {
 		snprintf(retry, sizeof(retry), "<RetryAfter>%lld</RetryAfter>",
 		    (long long)r->retry_after);
 		snprintf(line, sizeof(line), "Retry-After: %lld", (long long)r->retry_after);
@@ -198,6 +199,9 @@ __tr__Login(struct soap *soap, struct _tr__Login *in, struct _tr__LoginResponse 
 	if (lr == LOGIN_ERROR)
 		return verdict_fault(soap, r, TSK_VERDICT_ERROR);
 	request_note(r, login_verdict(lr), &p);
+	/* Not a refused password but a server that could not check it: a Server fault, retry. */
+	if (lr == LOGIN_BUSY)
+		return verdict_fault_msg(soap, r, TSK_VERDICT_ERROR, login_message(lr));
 	res = soap_new_tr__LoginResult(soap, -1);
 	if (res == NULL)
 		return soap->error;

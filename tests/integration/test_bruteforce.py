@@ -1,7 +1,9 @@
 """Brute force and crowding: the legacy Login locks out repeated failures per user and address,
-and one address cannot hold more connections than --max-conns-per-client."""
+one address cannot hold more connections than --max-conns-per-client, and more Logins at once
+than the password-check gate admits are told to retry instead of all slowing down together."""
 import http.client
 import json
+import os
 import socket
 import threading
 import time
@@ -184,7 +186,8 @@ class SlowlorisTest(unittest.TestCase):
 class LoginFloodTest(unittest.TestCase):
     """A burst of Logins (each a scrypt, tens of ms of CPU) from many threads must not hold the
     store connections the key checks need: key checks during the burst all answer 200, and
-    every Login gets its own answer (401 here), never a 500 or 503 for want of a store.
+    every Login gets its own answer (401 here, or 503 with Retry-After: 1 when the password-check
+    gate was full: see LoginGateTest), never a 500 or a 503 for want of a store.
     (That Login gives its store back during the password check is shown exactly by
     tests/unit/test_login.c, test_lease_not_held_during_password_check; this is the load-side
     guard, which the old code also passed here with 16 stores and this burst.)"""
@@ -201,9 +204,9 @@ class LoginFloodTest(unittest.TestCase):
         statuses, mu = [], threading.Lock()
 
         def one(i):
-            st, _h, _b = login_from(srv.port, "127.0.0.%d" % (2 + i % 8), "bob", "wrong %d" % i)
+            st, h, _b = login_from(srv.port, "127.0.0.%d" % (2 + i % 8), "bob", "wrong %d" % i)
             with mu:
-                statuses.append(st)
+                statuses.append((st, h.get("retry-after")))
         ts = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(self.LOGINS)]
         for t in ts:
             t.start()
@@ -219,9 +222,92 @@ class LoginFloodTest(unittest.TestCase):
             t.join(60)
         self.assertFalse([t for t in ts if t.is_alive()], "a Login hung")
         self.assertEqual(set(checks), {200}, checks)
-        self.assertEqual(sorted(set(statuses)), [401], statuses)
+        self.assertIn(401, [st for st, _retry in statuses], statuses)
+        # A 503 without Retry-After would be the store running dry, which must not happen.
+        self.assertEqual({(st, retry) for st, retry in statuses} - {(401, None), (503, "1")},
+                         set(), statuses)
         srv.stop()
 
+
+
+
+class LoginGateTest(unittest.TestCase):
+    """More Logins at once than the password-check gate admits (one check per online CPU, 64
+    waiting per slot, a second's wait at most): each gets an answer in time, SOAP and REST alike,
+    either the session or a quick "busy, retry" (REST 503 UNAVAILABLE, SOAP Server fault
+    UNAVAILABLE, Retry-After: 1 on both) that names neither the user nor the password; at least
+    one succeeds, and beyond the gate's capacity at least one is refused. Without the gate all of
+    them would queue for the CPUs and none would be refused."""
+    PER_CPU = 1 + 64        # the gate's capacity per online CPU: one checking, 64 waiting
+    MAX_THREADS = 200       # a bound on this test's clients, whatever the machine
+    USER, PASSWORD = "gated-user", "gated password 7f3a"
+
+    def test_every_login_answered_busy_or_logged_in(self):
+        cpus = max(1, os.sysconf("SC_NPROCESSORS_ONLN"))
+        capacity = self.PER_CPU * cpus
+        n = min(capacity + 8, self.MAX_THREADS)
+        srv = Server("logingate")
+        srv.account_create("acme", credit=10)
+        srv.user_create("acme", self.USER, self.PASSWORD)
+        srv.start()
+        self.addCleanup(srv.kill)
+        results, mu = [], threading.Lock()
+        go = threading.Event()
+
+        def one(i):
+            go.wait(10)
+            t0 = time.monotonic()
+            if i % 2:
+                resp, res = srv.soap_login(self.USER, self.PASSWORD)
+            else:
+                resp, res = srv.rest_login(self.USER, self.PASSWORD), None
+            with mu:
+                results.append((i % 2 and "soap" or "rest", resp, res, time.monotonic() - t0))
+        ts = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(n)]
+        for t in ts:
+            t.start()
+        go.set()
+        for t in ts:
+            t.join(60)
+        self.assertFalse([t for t in ts if t.is_alive()], "a Login hung")
+        self.assertEqual(len(results), n)
+        ok = busy = 0
+        for channel, resp, res, took in results:
+            what = "%s %.2fs %r %r" % (channel, took, resp, res)
+            self.assertNotIn(self.PASSWORD.encode(), resp.everything(), what)
+            self.assertNotIn(self.USER.encode(), resp.everything(), what)
+            if channel == "rest" and resp.status == 200:
+                self.assertEqual(resp.json()["Status"], 1, what)
+                ok += 1
+            elif channel == "rest":
+                self.assertEqual(resp.status, 503, what)
+                self.assertEqual(resp.json()["code"], "UNAVAILABLE", what)
+                self.assertEqual(resp.headers.get("x-tskey-code"), "UNAVAILABLE", what)
+                self.assertEqual(resp.headers.get("retry-after"), "1", what)
+                self.assertIn("busy", resp.json()["message"], what)
+                busy += 1
+            elif not res.fault:
+                self.assertEqual((resp.status, res.login["Message"]), (200, "Success"), what)
+                ok += 1
+            else:
+                self.assertEqual(resp.status, 500, what)
+                self.assertTrue(res.fault_code.endswith("}Server"), what)
+                self.assertEqual((res.detail_code, res.detail_status), ("UNAVAILABLE", "503"),
+                                 what)
+                self.assertEqual(res.detail_retry_after, "1", what)
+                self.assertEqual(resp.headers.get("retry-after"), "1", what)
+                self.assertIn("busy", res.fault_string, what)
+                busy += 1
+        summary = "%d Logins at once, gate capacity %d: %d logged in, %d busy" % (
+            n, capacity, ok, busy)
+        self.assertGreaterEqual(ok, 1, summary)
+        if n > capacity:
+            self.assertGreaterEqual(busy, 1, summary)
+        # No failure was counted for a busy refusal: the user is not locked out (5 would do).
+        self.assertEqual(srv.rest_login(self.USER, self.PASSWORD).status, 200)
+        log = srv.log_text()
+        self.assertNotIn(self.PASSWORD, log)
+        srv.stop()
 
 
 if __name__ == "__main__":

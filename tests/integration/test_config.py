@@ -30,6 +30,7 @@ VALUES = {
     "max_body": ("4096", None),
     "workers": ("3", None),
     "thread_per_conn": ("yes", None),
+    "login_concurrency": ("3", None),
     "timeout": ("9", None),
     "cost": ("credit=3", "credit=3,me=0,logout=0,verify=1,admin=0"),
     "uniform_errors": ("yes", None),

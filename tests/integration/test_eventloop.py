@@ -1,7 +1,9 @@
 """The event loop (src/server_loop.c): idle connections hold no thread, a slow body holds no
 worker, pipelined requests past one worker turn are all answered, a client that waits for
-100 Continue gets it, idle connections are closed after --timeout, and --thread-per-conn
-still gives the model before the loop. Every wait here is bounded."""
+100 Continue gets it, idle connections are closed after --timeout, a burst of Logins does not
+hold the key checks behind it, and --thread-per-conn still gives the model before the loop.
+Every wait here is bounded."""
+import json
 import socket
 import threading
 import time
@@ -208,6 +210,46 @@ class EventLoopTest(unittest.TestCase):
             t.join(30)
         self.assertFalse([t for t in ts if t.is_alive()], "a client hung")
         self.assertEqual(errors, [])
+
+
+class LoginBurstTest(unittest.TestCase):
+    """A burst of Logins (scrypt behind the password-check gate, up to a second's wait each)
+    on a server with two workers: each Login is served on a thread of its own, so a key check
+    sent behind the burst is still answered at once, and every Login gets its answer."""
+    LOGINS = 60
+    USER, PASSWORD = "burst-user", "burst password 41c2"
+
+    def test_key_check_not_stuck_behind_logins(self):
+        srv = Server("loginburst")
+        srv.account_create("acme", credit=10)
+        key = srv.key_create("acme")
+        srv.user_create("acme", self.USER, self.PASSWORD)
+        srv.start("--workers", "2")
+        self.addCleanup(srv.stop)
+        body = json.dumps({"UserName": self.USER, "Password": self.PASSWORD}).encode()
+        login = head(srv.port, "/rest/login", ["Content-Type: application/json"],
+                     length=len(body)) + body
+        socks = []
+        try:
+            for _ in range(self.LOGINS):
+                s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+                s.sendall(login)
+                socks.append(s)
+            time.sleep(0.1)         # the burst is in: workers would be busy with it now
+            t0 = time.monotonic()
+            with RawConn(srv.port) as c:
+                st, _h, b = c.request("POST", "/rest/credit", ["X-API-Key: " + key])
+            waited = time.monotonic() - t0
+            self.assertEqual(st, 200, b)
+            self.assertLess(waited, 0.75, "the key check waited behind the Logins")
+            deadline = time.monotonic() + 30
+            statuses = [read_response(s, deadline) for s in socks]
+            self.assertNotIn(None, statuses, "a Login got no answer")
+            self.assertTrue({st for st, _ in statuses} <= {200, 503}, statuses)
+            self.assertIn(200, {st for st, _ in statuses})
+        finally:
+            for s in socks:
+                s.close()
 
 
 class ThreadPerConnTest(unittest.TestCase):

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for src/live.c: a snapshot stays whole and valid while held, a publish is seen by
- * the next acquire, the policies follow the config and keep the shared state, and readers on
- * other threads never see a snapshot half written while publishes go on.
+ * the next acquire, the policies follow the config and keep the shared state (the password-check
+ * gate made here included), and readers on other threads never see a snapshot half written
+ * while publishes go on.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -14,9 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "kdfgate.h"
 #include "live.h"
 
 #define READERS		4
@@ -68,6 +71,57 @@ test_held_snapshot_survives_publish(void **state)
 	live_release(lv, b);
 	live_release(lv, NULL);
 	live_free(lv);
+}
+
+/*
+ * No gate given: live_new makes one of cfg.login_concurrency slots (0: one per CPU) and every
+ * later snapshot shares it; a gate given is carried as it is.
+ */
+static void
+test_password_gate_shared(void **state)
+{
+	struct live_settings		 first;
+	struct live			*lv;
+	const struct live_settings	*a, *b;
+	struct kdfgate			*mine;
+	struct config			 next;
+	long				 cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	(void)state;
+	lv = make_live(&first, 1);
+	a = live_acquire(lv);
+	assert_non_null(a->login.gate);
+	assert_int_equal(kdfgate_slots(a->login.gate), cpus < 1 ? 1 : cpus);
+	next = a->cfg;
+	next.login_concurrency = 7;	/* read at start only */
+	assert_int_equal(live_publish(lv, &next, NULL), 0);
+	b = live_acquire(lv);
+	assert_ptr_equal(b->login.gate, a->login.gate);
+	assert_int_equal(kdfgate_slots(b->login.gate), kdfgate_slots(a->login.gate));
+	live_release(lv, a);
+	live_release(lv, b);
+	live_free(lv);
+
+	memset(&first, 0, sizeof(first));
+	config_defaults(&first.cfg);
+	first.cfg.login_concurrency = 3;
+	lv = live_new(&first);
+	assert_non_null(lv);
+	a = live_acquire(lv);
+	assert_int_equal(kdfgate_slots(a->login.gate), 3);
+	live_release(lv, a);
+	live_free(lv);
+
+	mine = kdfgate_new(2, 0, 10);
+	assert_non_null(mine);
+	first.login.gate = mine;
+	lv = live_new(&first);
+	assert_non_null(lv);
+	a = live_acquire(lv);
+	assert_ptr_equal(a->login.gate, mine);
+	live_release(lv, a);
+	live_free(lv);
+	kdfgate_free(mine);	/* the caller's, still there after live_free (ASan) */
 }
 
 static atomic_int	started;	/* readers running */
@@ -141,6 +195,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_held_snapshot_survives_publish),
 		cmocka_unit_test(test_readers_never_see_half_a_config),
+		cmocka_unit_test(test_password_gate_shared),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,10 +15,12 @@
 
 #include "fixture.h"
 #include "admin.h"
+#include "kdfgate.h"
 #include "login.h"
 #include "password.h"
 #include "secret.h"
 #include "store.h"
+#include "throttle.h"
 #include "validator.h"
 
 #define T0	INT64_C(1795564800)	/* 2026-11-25T00:00:00Z */
@@ -297,6 +299,113 @@ test_lease_not_held_during_password_check(void **state)
 	assert_int_equal(p.kind, 0);
 }
 
+/* How many hold a slot of g now. */
+static int
+gate_busy(struct kdfgate *g)
+{
+	int	busy, waiting;
+
+	kdfgate_load(g, &busy, &waiting);
+	return busy;
+}
+
+/*
+ * Every password-check slot taken: each Login, right password, wrong one, unknown user or no
+ * user at all, is LOGIN_BUSY with a second to wait, opens no session, and counts no failure
+ * (the throttle locks a pair after one here). Once a slot is free, the right password works.
+ */
+static void
+test_busy_gate_refuses_without_counting(void **state)
+{
+	struct fx		*f = *state;
+	struct login_policy	 lp = lpol;
+	struct tsk_principal	 p;
+	char			 key[SECRET_SESSION_LEN + 1];
+	static const char	*users[] = { "alice", "alice", "mallory", "" };
+	static const char	*pws[] = { PW, "wrong", PW, PW };
+	size_t			 i;
+
+	lp.throttle = throttle_new(1024, 1, 900);
+	lp.gate = kdfgate_new(1, 0, 50);
+	assert_non_null(lp.throttle);
+	assert_non_null(lp.gate);
+	assert_int_equal(kdfgate_enter(lp.gate), 0);	/* the only slot, held by "another" */
+	for (i = 0; i < sizeof(users) / sizeof(users[0]); i++) {
+		memset(&p, 0xa5, sizeof(p));
+		assert_int_equal(login_start(f->db.st, &lp, users[i], pws[i], "127.0.0.1", T0, key,
+		    &p), LOGIN_BUSY);
+		assert_int_equal(p.retry_after, 1);
+		assert_int_equal(p.kind, TSK_PRINCIPAL_NONE);
+		assert_int_equal(p.user_id, 0);
+		assert_int_equal(throttle_check(lp.throttle, users[i], "127.0.0.1", T0), 0);
+	}
+	assert_int_equal(drain_sessions(f->db.st), 0);
+	assert_int_equal(login_verdict(LOGIN_BUSY), TSK_VERDICT_ERROR);
+	assert_string_equal(login_code(LOGIN_BUSY), "UNAVAILABLE");
+	assert_non_null(strstr(login_message(LOGIN_BUSY), "busy"));
+	kdfgate_leave(lp.gate);
+	assert_int_equal(login_start(f->db.st, &lp, "alice", PW, "127.0.0.1", T0, key, &p), LOGIN_OK);
+	assert_true(session_exists(f->db.st, key));
+	assert_int_equal(gate_busy(lp.gate), 0);
+	kdfgate_free(lp.gate);
+	throttle_free(lp.throttle);
+}
+
+/* A lease that records whether the gate's slot is held when the store is asked. */
+struct gate_lease {
+	struct store	*st;
+	struct kdfgate	*g;
+	int		 gets, busy_at_get;
+};
+
+static struct store *
+gl_get(void *arg)
+{
+	struct gate_lease	*c = arg;
+
+	c->gets++;
+	c->busy_at_get += gate_busy(c->g);
+	return c->st;
+}
+
+static void
+gl_put(void *arg, struct store *st)
+{
+	(void)arg;
+	(void)st;
+}
+
+/*
+ * The slot is held for the password check only: not while the store is asked (the user
+ * lookup before, the session after), and given back on every outcome.
+ */
+static void
+test_gate_held_only_for_the_check(void **state)
+{
+	struct fx		*f = *state;
+	struct login_policy	 lp = lpol;
+	struct gate_lease	 c = { f->db.st, NULL, 0, 0 };
+	struct login_lease	 ls = { gl_get, gl_put, &c };
+	struct tsk_principal	 p;
+	char			 key[SECRET_SESSION_LEN + 1];
+
+	lp.gate = kdfgate_new(1, 0, 50);
+	assert_non_null(lp.gate);
+	c.g = lp.gate;
+	assert_int_equal(login_start_lease(&ls, &lp, "alice", PW, "127.0.0.1", T0, key, &p),
+	    LOGIN_OK);
+	assert_int_equal(login_start_lease(&ls, &lp, "alice", "wrong", "127.0.0.1", T0, key, &p),
+	    LOGIN_FAILED);
+	assert_int_equal(login_start_lease(&ls, &lp, "nobody", PW, "127.0.0.1", T0, key, &p),
+	    LOGIN_FAILED);
+	assert_int_equal(login_start_lease(&ls, &lp, "", PW, "127.0.0.1", T0, key, &p),
+	    LOGIN_FAILED);
+	assert_int_equal(c.gets, 4);
+	assert_int_equal(c.busy_at_get, 0);
+	assert_int_equal(gate_busy(lp.gate), 0);
+	kdfgate_free(lp.gate);
+}
+
 static void
 test_unreadable_hash_fails_closed(void **state)
 {
@@ -450,6 +559,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_empty_input, setup, fixture_teardown),
 		cmocka_unit_test(test_no_store),
 		cmocka_unit_test_setup_teardown(test_lease_not_held_during_password_check, setup,
+		    fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_busy_gate_refuses_without_counting, setup,
+		    fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_gate_held_only_for_the_check, setup,
 		    fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable_hash_fails_closed, setup,
 		    fixture_teardown),

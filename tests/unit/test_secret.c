@@ -3,16 +3,42 @@
  * Unit tests for src/secret.c: the tsk_ key format and its checksum, SHA-256 and its hex
  * spelling, session keys, request ids and the constant-time helpers. Real OpenSSL, no mocks.
  */
+#include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
 
 #include "secret.h"
+
+/*
+ * EVP_MD_fetch is wrapped (-Wl,--wrap, see the Makefile): the wrapper counts the SHA-256
+ * fetches, and fails them when fail_fetch is set.
+ */
+EVP_MD	*__real_EVP_MD_fetch(OSSL_LIB_CTX *ctx, const char *algorithm, const char *properties);
+EVP_MD	*__wrap_EVP_MD_fetch(OSSL_LIB_CTX *ctx, const char *algorithm, const char *properties);
+
+static int	sha256_fetches;
+static int	fail_fetch;
+
+EVP_MD *
+__wrap_EVP_MD_fetch(OSSL_LIB_CTX *ctx, const char *algorithm, const char *properties)
+{
+	if (algorithm != NULL && strcmp(algorithm, "SHA2-256") == 0) {
+		__atomic_add_fetch(&sha256_fetches, 1, __ATOMIC_SEQ_CST);
+		if (fail_fetch)
+			return NULL;
+	}
+	return __real_EVP_MD_fetch(ctx, algorithm, properties);
+}
 
 #define KEY_LEN		37	/* "tsk_live_" + 22 + 6 */
 #define BODY_AT		9
@@ -294,6 +320,101 @@ test_hash_vectors(void **state)
 	assert_memory_equal(out, empty, sizeof(out));
 }
 
+/*
+ * Without SHA-256 nothing can be hashed, and a made-up hash must never reach the store: the
+ * process stops. This must run before any other test hashes (the fetch happens once per
+ * process), so it is the first in main(); the child is a fresh fork that has not fetched yet.
+ */
+static void
+test_hash_fetch_failure_aborts(void **state)
+{
+	unsigned char	out[SECRET_HASH_LEN];
+	pid_t		pid;
+	int		status = 0;
+
+	(void)state;
+	assert_int_equal(sha256_fetches, 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		fail_fetch = 1;
+		secret_hash("abc", 3, out);
+		_exit(0);	/* hashed without SHA-256: the test fails below */
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGABRT);
+}
+
+static void *
+hash_many(void *arg)
+{
+	unsigned char	out[SECRET_HASH_LEN];
+	int		i;
+
+	(void)arg;
+	for (i = 0; i < 500; i++)
+		secret_hash("abc", 3, out);
+	return NULL;
+}
+
+/* SHA-256 is fetched once for the process, not on every hash, however many threads hash. */
+static void
+test_hash_fetched_once(void **state)
+{
+	pthread_t	t[4];
+	int		i;
+
+	(void)state;
+	for (i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, hash_many, NULL), 0);
+	hash_many(NULL);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	assert_int_equal(sha256_fetches, 1);
+}
+
+/* CRC-32 as zlib defines it, a bit at a time: the reference for the table. */
+static uint32_t
+crc32_bitwise(const unsigned char *p, size_t n)
+{
+	uint32_t	crc = 0xffffffffu;
+	size_t		i;
+	int		k;
+
+	for (i = 0; i < n; i++) {
+		crc ^= p[i];
+		for (k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+	}
+	return ~crc;
+}
+
+static void
+test_crc32_vectors(void **state)
+{
+	static const char	fox[] = "The quick brown fox jumps over the lazy dog";
+	unsigned char		b, buf[300];
+	size_t			i;
+
+	(void)state;
+	/* The check value of CRC-32/ISO-HDLC (zlib's), and others from zlib.crc32. */
+	assert_int_equal(secret_crc32("123456789", 9), 0xcbf43926u);
+	assert_int_equal(secret_crc32("", 0), 0);
+	assert_int_equal(secret_crc32("a", 1), 0xe8b7be43u);
+	assert_int_equal(secret_crc32(fox, strlen(fox)), 0x414fa339u);
+	assert_int_equal(secret_crc32(known_key, SUM_AT), crc32_bitwise((const void *)known_key,
+	    SUM_AT));
+	/* A one-byte input reads the table at 0xff ^ byte: all 256 entries, each checked. */
+	for (i = 0; i < 256; i++) {
+		b = (unsigned char)i;
+		assert_int_equal(secret_crc32(&b, 1), crc32_bitwise(&b, 1));
+	}
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (unsigned char)(i * 7 + 3);
+	assert_int_equal(secret_crc32(buf, sizeof(buf)), crc32_bitwise(buf, sizeof(buf)));
+}
+
 /* SHA-256("abc") in hex: the bytes test_hash_vectors pins. */
 static const char abc_hex[] = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 
@@ -440,6 +561,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hash_fetch_failure_aborts),	/* first: see there */
 		cmocka_unit_test(test_key_shape),
 		cmocka_unit_test(test_keys_differ),
 		cmocka_unit_test(test_key_alphabet_uniform),
@@ -451,6 +573,8 @@ main(void)
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_key_new_refuses),
 		cmocka_unit_test(test_hash_vectors),
+		cmocka_unit_test(test_hash_fetched_once),
+		cmocka_unit_test(test_crc32_vectors),
 		cmocka_unit_test(test_hash_from_hex),
 		cmocka_unit_test(test_hash_from_hex_refuses),
 		cmocka_unit_test(test_session_format),

@@ -11,9 +11,11 @@ requests, in the same run, so that each figure has a ceiling measured next to it
 requests/s, p50 and p99 latency, the ratio to nginx, non-2xx answers and wrk's socket errors and
 timeouts (a request that got no answer is a failure, never a faster run), the server's peak RSS
 (VmHWM) after the key checks at each connection count and after the Login scenario (scrypt,
-run last), and start-up time. "rest-verify --no-batch-credit" runs against a second server on
-the same database with `serve --no-batch-credit` (a store write per metered call, for comparison
-with the default: credit spent in memory, written by the usage flush).
+run last), and start-up time. A row whose name carries a flag runs against a second server on
+the same database started with that flag, for comparison with the default in the same run:
+"--no-batch-credit" (a store write per metered call; the default spends credit in memory and
+writes it with the usage flush), "--thread-per-conn" (a thread for each connection; the default
+serves them from an event loop).
 
 Prints the table and writes it to BENCH_OUT (default tests/bench/RESULTS.md). Never fails on a
 timing: exits 1 only when something is broken (a server did not start, a check request got the
@@ -49,13 +51,16 @@ SEED = os.environ.get("SEED_BIN", "build/bench/seed")
 PASSWORD = "bench-pw-" + os.urandom(8).hex()
 
 # name -> (lua mode, credential file, bad file, bad every, expected status, ceiling kind, server)
-# server "default" is `serve` as shipped; "percall" is `serve --no-batch-credit` on the same
-# database.
+# server "default" is `serve` as shipped; the others are started on the same database with the
+# flags in VARIANTS, for comparison in the same run.
+VARIANTS = {"percall": ("--no-batch-credit",), "threads": ("--thread-per-conn",)}
 SCENARIOS = [
     ("rest-verify", "verify", "hot", None, 0, 200, "rest", "default"),
     ("rest-verify --no-batch-credit", "verify", "hot", None, 0, 200, "rest", "percall"),
     ("rest-credit", "credit", "hot", None, 0, 200, "rest", "default"),
+    ("rest-credit --thread-per-conn", "credit", "hot", None, 0, 200, "rest", "threads"),
     ("soap-credit", "soap-credit", "hot", None, 0, 200, "soap", "default"),
+    ("soap-credit --thread-per-conn", "soap-credit", "hot", None, 0, 200, "soap", "threads"),
     ("rest-garbage", "verify", "garbage", None, 0, 401, "rest", "default"),
     ("rest-revoked", "verify", "revoked", None, 0, 403, "rest", "default"),
     ("rest-mix-90-10", "verify", "hot", "unknown", 10, 200, "rest", "default"),
@@ -254,7 +259,8 @@ def main():
     tmp = tempfile.mkdtemp(prefix="tskey-bench-")
     os.chmod(tmp, 0o700)
     rows, notes, broken = [], [], None
-    nginx = tskey = percall = None
+    nginx = tskey = None
+    others = []
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     load_start = os.getloadavg()[0]
     try:
@@ -268,9 +274,11 @@ def main():
                                                          start_s * 1000,
                                                          os.path.getsize(db) / 2**20))
             servers = {"default": (tskey, port)}
-            if any(sc[7] == "percall" for sc in SCENARIOS):
-                percall, bport, _ = tskey_start(tmp, db, nkeys, ("--no-batch-credit",))
-                servers["percall"] = (percall, bport)
+            for variant, flags in VARIANTS.items():
+                if any(sc[7] == variant for sc in SCENARIOS):
+                    vproc, vport, _ = tskey_start(tmp, db, nkeys, flags)
+                    others.append(vproc)
+                    servers[variant] = (vproc, vport)
             ceil = {}
             # Login (scrypt, 16 MiB a call) last, after every other scenario at every count,
             # so that the peak RSS figures before it are the key checks' own.
@@ -305,14 +313,16 @@ def main():
             notes.append("%s keys: server peak RSS after the Login runs too: %.1f MiB" % (
                 "{:,}".format(nkeys), proc_status(tskey.pid, "VmHWM") / 1024))
             stop(tskey)
-            stop(percall)
-            tskey = percall = None
+            tskey = None
+            while others:
+                stop(others.pop())
             os.unlink(db)
     except (Broken, OSError, subprocess.SubprocessError) as e:
         broken = str(e)
     finally:
         stop(tskey)
-        stop(percall)
+        for o in others:
+            stop(o)
         stop(nginx, signal.SIGQUIT)
         shutil.rmtree(tmp, ignore_errors=True)
     build = os.environ.get("BENCH_BUILD", "").strip()

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -537,6 +538,27 @@ test_request_id_format(void **state)
 	assert_string_not_equal(a, b);
 }
 
+static int
+cmp_id(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* Ids come from a per-thread pool refilled every 32: across many refills, no id repeats. */
+static void
+test_request_ids_distinct(void **state)
+{
+	static char	ids[1000][SECRET_REQID_LEN + 1];
+	size_t		i;
+
+	(void)state;
+	for (i = 0; i < 1000; i++)
+		assert_int_equal(secret_request_id(ids[i]), 0);
+	qsort(ids, 1000, sizeof(ids[0]), cmp_id);
+	for (i = 1; i < 1000; i++)
+		assert_string_not_equal(ids[i - 1], ids[i]);
+}
+
 static void
 test_random_equal_wipe(void **state)
 {
@@ -579,6 +601,7 @@ main(void)
 		cmocka_unit_test(test_hash_from_hex_refuses),
 		cmocka_unit_test(test_session_format),
 		cmocka_unit_test(test_request_id_format),
+		cmocka_unit_test(test_request_ids_distinct),
 		cmocka_unit_test(test_random_equal_wipe),
 	};
 

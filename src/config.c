@@ -50,8 +50,8 @@ const struct config_setting config_settings[] = {
 	{ "max_body", CT_INT, F(max_body), 1, 64 * 1024 * 1024, 1, 0, "BYTES",
 	    "request body bytes at most" },
 	{ "workers", CT_INT, F(workers), 0, 1024, 1, 0, "N",
-	    "threads that serve plain HTTP connections from one event loop (0: four per CPU, at "
-	    "least 8)" },
+	    "threads that serve plain HTTP connections from one event loop (0: two per CPU, at "
+	    "least 4)" },
 	{ "thread_per_conn", CT_BOOL, F(thread_per_conn), 0, 1, 1, 0, "yes|no",
 	    "a thread of its own for each connection instead of the event loop (TLS ones always "
 	    "have one)" },

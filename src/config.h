@@ -30,7 +30,7 @@ struct config {
 	int	login_max_failures;	/* failed Logins before a lockout (throttle.h); 0 = off */
 	int	login_concurrency;	/* password checks at once (kdfgate.h); 0 = one per CPU */
 	int	store_pool;	/* database connections shared by the workers */
-	int	workers;	/* threads serving plain connections; 0: four per CPU, >= 8 */
+	int	workers;	/* threads serving plain connections; 0: two per CPU, >= 4 */
 	int	thread_per_conn;	/* a thread per connection instead of the event loop */
 	int	recv_timeout;	/* seconds a connection may idle or stall (keep-alive included) */
 	int	send_timeout;	/* seconds a send may stall */

@@ -194,8 +194,12 @@ judge_policy(struct store *st, const struct validator_policy *pol,
 	    !ratelimit_take(pol->rl, p->key_id, p->rate_minute, p->rate_day, req->now,
 	    &p->retry_after))
 		return TSK_VERDICT_RATE_LIMITED;
-	/* A new month's allowance shows on any call, so a free balance query is not stale. */
-	month_of(req->now, month);
+	/*
+	 * A new month's allowance shows on any call, so a free balance query is not stale. The
+	 * month is worked out only for accounts that have an allowance: it costs a gmtime_r.
+	 */
+	if (p->monthly_allowance > 0)
+		month_of(req->now, month);
 	if (p->monthly_allowance > 0 && strcmp(month, allowance_month) != 0) {
 		if (store_allowance_refill(st, p->account_id, month) != TSK_OK)
 			return TSK_VERDICT_ERROR;

@@ -219,7 +219,8 @@ $(BUILD)/bench/seed: tests/bench/seed.c $(MODE_STAMP) $(GEN_OBJ) $(BUILD)/libtsk
 
 bench: bench-deps $(BIN) $(BUILD)/bench/seed
 	@TSKEY_BIN=$(CURDIR)/$(BIN) SEED_BIN=$(CURDIR)/$(BUILD)/bench/seed \
-	    BENCH_BUILD="gSOAP runtime $(GSOAP_MODE)$(if $(SANITIZE), SANITIZE=1)" \
+	    BENCH_BUILD="$(if $(filter-out auto,$(GSOAP_LEAN)),GSOAP_LEAN=$(GSOAP_LEAN) )$(if $(SANITIZE),SANITIZE=1)" \
+	    BENCH_GSOAP="$(if $(filter lean,$(GSOAP_MODE)),compiled in lean from Debian's gsoap source,Debian's libgsoapssl)" \
 	    /usr/bin/python3 tests/bench/bench.py
 
 # The server under valgrind (memcheck) for a short integration run: any memory error or a

@@ -730,7 +730,14 @@ server_run(const struct config *cfg, struct storepool *pool, server_ready_fn rea
 	master_setup(&srv, srv.master);
 	if (tls_enabled(cfg) ? tls_setup(srv.master, cfg) != 0 : plain_refused(cfg))
 		goto out;
-	if (!soap_valid_socket(soap_bind(srv.master, cfg->listen_host, cfg->listen_port, 128))) {
+	/*
+	 * The accept queue as long as the kernel allows (somaxconn, 4096 on Debian 12): with 128,
+	 * a burst of new connections (a client pool starting, 1,000 at once in the benchmark)
+	 * overflowed it, and the kernel dropped the SYNs it had no room for, so those clients
+	 * waited a second for the retransmission before their first request.
+	 */
+	if (!soap_valid_socket(soap_bind(srv.master, cfg->listen_host, cfg->listen_port,
+	    SOMAXCONN))) {
 		log_warnx("cannot listen on %s:%d: %s", cfg->listen_host, cfg->listen_port,
 		    *soap_faultstring(srv.master) ? *soap_faultstring(srv.master) : "error");
 		goto out;

@@ -335,9 +335,9 @@ def main():
             "with the same requests (REST rows against `nginx-rest`, SOAP rows against "
             "`nginx-soap`). Load average (1 min) %.1f at the start, %.1f at the end (it counts "
             "runnable threads: other work on the machine, and the 1,000-connection runs "
-            "themselves)." % (
+            "themselves). gSOAP runtime: %s." % (
                 cmd, THREADS, SECONDS, HOT, started, os.cpu_count(), load_start,
-                os.getloadavg()[0]), "",
+                os.getloadavg()[0], os.environ.get("BENCH_GSOAP", "as built")), "",
             HEADER] + rows + [""] + ["- " + n for n in notes]
     if broken:
         text += ["", "BROKEN: " + broken]

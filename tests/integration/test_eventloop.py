@@ -4,6 +4,7 @@ worker, pipelined requests past one worker turn are all answered, a client that 
 hold the key checks behind it, and --thread-per-conn still gives the model before the loop.
 Every wait here is bounded."""
 import json
+import select
 import socket
 import threading
 import time
@@ -210,6 +211,48 @@ class EventLoopTest(unittest.TestCase):
             t.join(30)
         self.assertFalse([t for t in ts if t.is_alive()], "a client hung")
         self.assertEqual(errors, [])
+
+
+class ConnectBurstTest(unittest.TestCase):
+    """600 clients connecting at once are all accepted without the kernel dropping a SYN (a
+    dropped SYN is retransmitted after a second), and each is then served."""
+    N = 600
+
+    def test_burst_of_connections_accepted_at_once(self):
+        srv = Server("connectburst")
+        srv.account_create("acme", credit=10)
+        key = srv.key_create("acme")
+        srv.start("--max-conns", "2048", "--max-conns-per-client", "2048")
+        self.addCleanup(srv.stop)
+        socks, done = [], {}
+        try:
+            t0 = time.monotonic()
+            for _ in range(self.N):
+                s = socket.socket()
+                s.setblocking(False)
+                s.connect_ex(("127.0.0.1", srv.port))
+                socks.append(s)
+            pending = set(socks)
+            while pending and time.monotonic() - t0 < 5:
+                _r, w, _x = select.select([], list(pending), [], 0.05)
+                for s in w:
+                    done[s] = time.monotonic() - t0
+                    pending.discard(s)
+            self.assertEqual(len(done), self.N, "connections not established in 5 s")
+            late = sorted(t for t in done.values() if t > 0.9)
+            self.assertEqual(late, [], "%d connections waited for a SYN retransmission"
+                             % len(late))
+            req = head(srv.port, "/rest/credit", ["X-API-Key: " + key], length=0)
+            deadline = time.monotonic() + 10
+            for s in socks[::20]:
+                s.setblocking(True)
+                s.sendall(req)
+                r = read_response(s, deadline)
+                self.assertIsNotNone(r, "no answer")
+                self.assertEqual(r[0], 200, r)
+        finally:
+            for s in socks:
+                s.close()
 
 
 class LoginBurstTest(unittest.TestCase):

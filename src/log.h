@@ -69,6 +69,16 @@ log_real(const char *key, double d)
  */
 void	log_fields(const char *msg, const struct log_field *f, size_t n);
 
+/*
+ * This thread holds its info lines back and writes them together (to stderr; syslog lines go
+ * one by one): when it calls log_flush, logs a warning, holds 32 KiB, or its oldest line held
+ * is 100 ms old. For the event loop's workers, which call log_flush before they wait for work
+ * and log_batch_end when they stop. Lines held when the process is killed (-9) are lost.
+ */
+void	log_batch_begin(void);
+void	log_flush(void);
+void	log_batch_end(void);
+
 void	log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -69,7 +69,11 @@ server_http_recv(struct soap *soap, char *buf, size_t len)
 
 	/* A request's time starts with its first byte, not with the wait for it (keep-alive). */
 	if (n > 0 && !c->timed) {
-		clock_gettime(CLOCK_MONOTONIC, &c->req.start);
+		/* In the event loop its bytes may have come in before a worker served it. */
+		if (c->first_seen)
+			c->req.start = c->first_byte;
+		else
+			clock_gettime(CLOCK_MONOTONIC, &c->req.start);
 		c->timed = 1;
 	}
 	if (n == 0 && framing_eof(c->fr))

@@ -66,6 +66,8 @@ struct conn {
 	int		 fd;		/* its socket, for the sweep */
 	int		 in_loop;	/* in the epoll set */
 	int64_t		 head_since;	/* ms: when a part of the next head arrived; 0: none */
+	int		 first_seen;	/* first_byte holds when the loop first read this request */
+	struct timespec	 first_byte;
 	atomic_int	 armed;		/* waiting in the set, held by no worker */
 	_Atomic int64_t	 deadline;	/* ms (CLOCK_MONOTONIC): the sweep closes it after this */
 };

@@ -141,11 +141,18 @@ arm(struct server_loop *lp, struct conn *c, int buffered)
 static void
 turn(struct server_loop *lp, struct conn *c)
 {
-	int	n;
+	enum framing_ready	ready;
+	int			n;
 
 	atomic_store(&c->armed, 0);
 	for (n = 0; n < TURNS_MAX; n++) {
-		switch (framing_prefetch(c->fr, read_now, c)) {
+		ready = framing_prefetch(c->fr, read_now, c);
+		/* A request's logged time starts when its first bytes are read (server_http.c). */
+		if (!c->first_seen && framing_held(c->fr) > 0) {
+			clock_gettime(CLOCK_MONOTONIC, &c->first_byte);
+			c->first_seen = 1;
+		}
+		switch (ready) {
 		case FRAMING_WAIT:
 			if (arm(lp, c, 0) != 0)
 				server_conn_free(c);
@@ -171,6 +178,7 @@ turn(struct server_loop *lp, struct conn *c)
 			return;
 		}
 		c->head_since = 0;
+		c->first_seen = 0;
 	}
 	if (arm(lp, c, 1) != 0)
 		server_conn_free(c);
@@ -183,9 +191,17 @@ worker_main(void *arg)
 	struct epoll_event	 ev;
 	int			 n;
 
+	log_batch_begin();
 	for (;;) {
-		/* One at a time: a worker that took several would hold the others' turn. */
-		n = epoll_wait(lp->ep, &ev, 1, -1);
+		/*
+		 * One at a time: a worker that took several would hold the others' turn. Before
+		 * it waits for work, the request lines it held back go out (log.h).
+		 */
+		n = epoll_wait(lp->ep, &ev, 1, 0);
+		if (n == 0) {
+			log_flush();
+			n = epoll_wait(lp->ep, &ev, 1, -1);
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -198,6 +214,7 @@ worker_main(void *arg)
 			break;		/* the stop eventfd, level-triggered: every worker sees it */
 		turn(lp, ev.data.ptr);
 	}
+	log_batch_end();
 	return NULL;
 }
 
@@ -252,6 +269,7 @@ int
 server_loop_resume(struct server *srv, struct conn *c)
 {
 	c->head_since = 0;
+	c->first_seen = 0;
 	return arm(srv->loop, c, framing_held(c->fr) > 0);
 }
 

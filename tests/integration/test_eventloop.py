@@ -4,6 +4,7 @@ worker, pipelined requests past one worker turn are all answered, a client that 
 hold the key checks behind it, and --thread-per-conn still gives the model before the loop.
 Every wait here is bounded."""
 import json
+import re
 import select
 import socket
 import threading
@@ -293,6 +294,52 @@ class LoginBurstTest(unittest.TestCase):
         finally:
             for s in socks:
                 s.close()
+
+
+class RequestLogTest(unittest.TestCase):
+    """Workers hold their request lines back and write them together (src/log.c): every
+    request still gets its one whole line, a line shows while the server is idle without
+    waiting for more traffic, and none is lost at SIGTERM."""
+
+    def test_every_line_written_whole(self):
+        srv = Server("eventlog")
+        srv.account_create("acme", credit=10)
+        key = srv.key_create("acme")
+        srv.start()
+        self.addCleanup(srv.kill)
+        # one request on an idle server: its line shows without further traffic
+        with RawConn(srv.port) as c:
+            st, h, b = c.request("POST", "/rest/credit", ["X-API-Key: " + key])
+            self.assertEqual(st, 200, b)
+            self.assertIn("id=%s " % h["x-request-id"],
+                          srv.wait_log("id=%s " % h["x-request-id"], timeout=3))
+        errors, ids, mu = [], [], threading.Lock()
+
+        def client():
+            try:
+                with RawConn(srv.port) as c:
+                    for _ in range(100):
+                        st, h, b = c.request("POST", "/rest/credit", ["X-API-Key: " + key])
+                        with mu:
+                            ids.append(h.get("x-request-id"))
+                        if st != 200:
+                            errors.append((st, b))
+            except Exception as e:      # noqa: BLE001 - reported below
+                errors.append(repr(e))
+
+        ts = [threading.Thread(target=client) for _ in range(8)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(60)
+        self.assertEqual(errors, [])
+        srv.stop()
+        lines = [ln for ln in srv.log_text().splitlines() if "route=/rest/credit" in ln]
+        self.assertEqual(len(lines), 801, "a request line is missing or doubled")
+        logged = {re.search(r" id=([0-9a-f]{16}) ", ln).group(1) for ln in lines}
+        self.assertTrue(set(ids) <= logged, "requests without their line")
+        for ln in lines:
+            self.assertRegex(ln, r"^\S+Z info request id=[0-9a-f]{16} .* ms=[0-9.]+$")
 
 
 class ThreadPerConnTest(unittest.TestCase):

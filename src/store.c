@@ -333,25 +333,16 @@ store_use_cache(struct store *st, struct keycache *kc)
 	st->cache = kc;
 }
 
+static void
+fill_gen(sqlite3_stmt *q, void *out)
+{
+	*(int64_t *)out = sqlite3_column_int64(q, 0);
+}
+
 enum tsk_status
 store_changes_gen(struct store *st, int64_t *gen)
 {
-	sqlite3_stmt	*q = st->q[Q_CHANGES_GEN];
-	enum tsk_status	 rc = TSK_ERR_STORE;
-
-	switch (sqlite3_step(q)) {
-	case SQLITE_ROW:
-		*gen = sqlite3_column_int64(q, 0);
-		rc = TSK_OK;
-		break;
-	case SQLITE_DONE:
-		rc = TSK_NOT_FOUND;
-		break;
-	default:
-		store_fail(st, "change generation");
-		break;
-	}
-	return store_finish(q, rc);
+	return store_one_row(st, st->q[Q_CHANGES_GEN], fill_gen, gen, "change generation");
 }
 
 int

@@ -97,19 +97,20 @@ class EventLoopTest(unittest.TestCase):
             for c in conns:
                 c.close()
 
-    def test_slow_content_length_body_holds_no_worker(self):
-        # More stalled bodies than workers: each waits in the loop, not in a worker.
+    def stalled_bodies(self, headers, first, rest):
+        """More requests whose bodies stall after `first` than there are workers: another
+        client is still served at once, and when `rest` arrives on one, it is answered."""
         socks = []
         try:
             for _ in range(self.WORKERS + 2):
                 s = socket.create_connection(("127.0.0.1", self.srv.port), timeout=5)
                 s.sendall(head(self.srv.port, "/rest/credit", ["X-API-Key: " + self.key,
-                               "Content-Type: application/json"], length=100) + b"{")
+                               "Content-Type: application/json"] + headers[0],
+                               length=headers[1]) + first)
                 socks.append(s)
             time.sleep(0.2)
             self.served_at_once()
-            # the rest of one body arrives: that request is answered
-            socks[0].sendall(b" " * 98 + b"}")
+            socks[0].sendall(rest)
             r = read_response(socks[0], time.monotonic() + 5)
             self.assertIsNotNone(r, "the completed body got no answer")
             self.assertEqual(r[0], 200, r)
@@ -117,24 +118,14 @@ class EventLoopTest(unittest.TestCase):
             for s in socks:
                 s.close()
 
+    def test_slow_content_length_body_holds_no_worker(self):
+        # Each waits in the loop, not in a worker.
+        self.stalled_bodies(([], 100), b"{", b" " * 98 + b"}")
+
     def test_slow_chunked_body_holds_no_worker(self):
-        socks = []
-        try:
-            for _ in range(self.WORKERS + 2):
-                s = socket.create_connection(("127.0.0.1", self.srv.port), timeout=5)
-                s.sendall(head(self.srv.port, "/rest/credit", ["X-API-Key: " + self.key,
-                               "Content-Type: application/json",
-                               "Transfer-Encoding: chunked"]) + b"1\r\n{\r\n")
-                socks.append(s)
-            time.sleep(0.2)
-            self.served_at_once()
-            socks[0].sendall(b"1\r\n}\r\n0\r\n\r\n")
-            r = read_response(socks[0], time.monotonic() + 5)
-            self.assertIsNotNone(r, "the completed chunked body got no answer")
-            self.assertEqual(r[0], 200, r)
-        finally:
-            for s in socks:
-                s.close()
+        # Each is read on a thread of its own.
+        self.stalled_bodies((["Transfer-Encoding: chunked"], None), b"1\r\n{\r\n",
+                            b"1\r\n}\r\n0\r\n\r\n")
 
     def test_expect_100_continue_is_answered(self):
         # The client sends the head and waits for 100 Continue before the body.

@@ -314,32 +314,50 @@ head_body(struct framing *f)
 		f->body_want = len;
 }
 
+/*
+ * What the bytes held say of the current request: 1 and *out when it is whole (or never will
+ * be, or is a stream), 0 when more must be read.
+ */
+static int
+prefetch_done(struct framing *f, enum framing_ready *out)
+{
+	size_t	have;
+
+	if (f->scan < f->len && f->head_end == 0)
+		head_scan(f);
+	*out = FRAMING_READY;
+	if (f->bad_line || f->head_too_large || f->eof)
+		return 1;
+	if (f->head_end == 0)
+		return 0;
+	if (!f->body_known)
+		head_body(f);
+	have = f->len - f->head_end;
+	if (f->body_stream && (f->body_want == 0 || have < f->body_want)) {
+		*out = FRAMING_STREAM;
+		return 1;
+	}
+	return have >= f->body_want;
+}
+
 enum framing_ready
 framing_prefetch(struct framing *f, framing_read_now_fn rd, void *ctx)
 {
-	long	n;
-	int	reads;
+	enum framing_ready	st;
+	long			n;
+	int			reads;
 
-	/* Bounded: the head and body limits stop a sender that never ends. */
-	for (reads = 0; reads < 64; reads++) {
-		if (f->scan < f->len && f->head_end == 0)
-			head_scan(f);
-		if (f->bad_line || f->head_too_large || f->eof)
+	/* Bounded: 64 reads a call, and the head and body limits stop a sender that never ends. */
+	for (reads = 0;; reads++) {
+		if (prefetch_done(f, &st))
+			return st;
+		if (reads == 64)
+			return FRAMING_WAIT;	/* more is there: the connection is ready again */
+		/* Room for the whole body at once, as body_plain makes: not a doubling series. */
+		if (f->head_end != 0 && reserve(f, f->head_end + f->body_want - f->len,
+		    f->head_end + f->body_want + READ_MIN) != 0) {
+			f->eof = 1;
 			return FRAMING_READY;
-		if (f->head_end != 0) {
-			size_t	have = f->len - f->head_end;
-
-			if (!f->body_known)
-				head_body(f);
-			if (f->body_stream && (f->body_want == 0 || have < f->body_want))
-				return FRAMING_STREAM;
-			if (have >= f->body_want)
-				return FRAMING_READY;
-			/* Room for the whole body at once, as body_plain makes: not a doubling series. */
-			if (reserve(f, f->body_want - have, f->head_end + f->body_want + READ_MIN) != 0) {
-				f->eof = 1;
-				return FRAMING_READY;
-			}
 		}
 		if (reserve(f, READ_MIN, f->head_end != 0 ? f->head_end + f->body_want + READ_MIN :
 		    f->head_max + READ_MIN) != 0) {
@@ -355,7 +373,6 @@ framing_prefetch(struct framing *f, framing_read_now_fn rd, void *ctx)
 		}
 		f->len += (size_t)n;
 	}
-	return FRAMING_WAIT;	/* more is there: the connection is ready again at once */
 }
 
 int

@@ -272,7 +272,8 @@ class HostileBase(unittest.TestCase):
 
     def assert_clear_error(self, rs, statuses=None):
         """Exactly one response, not a success, and a recognisable error."""
-        self.assertTrue(rs, "no response at all (the server closed or stalled)")
+        self.assertTrue(rs, "no response at all (the server closed or stalled); log tail: %s"
+                        % self.srv.log_text()[-1500:])
         self.assert_no_success(rs)
         r = rs[0]
         self.assertTrue(400 <= r.status < 600, r)

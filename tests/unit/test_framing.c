@@ -275,11 +275,103 @@ test_many_pipelined_in_one_read(void **state)
 	framing_free(f);
 }
 
+/*
+ * A socket that has what is in `data` from `from` on, `step` bytes a read, then would block
+ * (-1) until the test moves `avail` on. For framing_prefetch.
+ */
+struct trickle {
+	const char	*data;
+	size_t		 from, avail, step;
+	int		 reads;
+};
+
+static long
+trickle_read(void *arg, char *buf, size_t len)
+{
+	struct trickle	*t = arg;
+	size_t		 n = t->avail - t->from;
+
+	t->reads++;
+	if (n == 0)
+		return strlen(t->data) == t->from ? 0 : -1;
+	if (n > t->step)
+		n = t->step;
+	if (n > len)
+		n = len;
+	memcpy(buf, t->data + t->from, n);
+	t->from += n;
+	return (long)n;
+}
+
+/*
+ * The whole request is here only after the last of a call's 64 reads: it is ready then (it
+ * was once left waiting for bytes that would never come, until the time-out closed it).
+ */
+static void
+test_prefetch_ready_on_the_last_read(void **state)
+{
+	static const char	head[] = "POST /rest/credit HTTP/1.1\r\nHost: x\r\n"
+				    "Content-Length: 64\r\n\r\n";
+	char			req[sizeof(head) + 64];
+	struct trickle		t = { req, 0, 0, 1, 0 };
+	struct framing		*f = framing_new(8192, 1024);
+	char			got[256];
+
+	(void)state;
+	assert_non_null(f);
+	snprintf(req, sizeof(req), "%s%.*s", head, 64,
+	    "{\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}");
+	assert_int_equal(strlen(req), strlen(head) + 64);
+	/* the head in one read, then the body a byte a read: the 64th read of the call ends it */
+	t.step = strlen(head);
+	t.avail = strlen(head);
+	assert_int_equal(framing_prefetch(f, trickle_read, &t), FRAMING_WAIT);
+	t.step = 1;
+	t.avail = strlen(req);
+	t.reads = 0;
+	assert_int_equal(framing_prefetch(f, trickle_read, &t), FRAMING_READY);
+	assert_int_equal(t.reads, 64);
+	/* gSOAP then gets the head, and the framing the body, without another read */
+	assert_int_equal(drain(f, NULL, got, sizeof(got), 64), strlen(head));
+	framing_free(f);
+}
+
+/* A head cut short waits; a chunked body or 100-continue is a stream; junk is ready (refused). */
+static void
+test_prefetch_states(void **state)
+{
+	static const char	part[] = "GET /rest/me HTTP/1.1\r\nHost: x\r\n\r\n";
+	static const char	chunked[] = "POST /rest/credit HTTP/1.1\r\nTransfer-Encoding: "
+				    "chunked\r\n\r\n1\r\n{\r\n";
+	static const char	expect[] = "POST /rest/credit HTTP/1.1\r\nExpect: 100-continue\r\n"
+				    "Content-Length: 10\r\n\r\n";
+	static const char	junk[] = "\x01\x02 nonsense\r\n\r\n";
+	struct trickle		t;
+	struct framing		*f;
+	const char		*cases[] = { part, chunked, expect, junk };
+	enum framing_ready	 want[] = { FRAMING_WAIT, FRAMING_STREAM, FRAMING_STREAM,
+				    FRAMING_READY };
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < 4; i++) {
+		f = framing_new(8192, 1024);
+		assert_non_null(f);
+		/* the first case's head is cut short, and the socket stays open behind it */
+		t = (struct trickle){ cases[i], 0, strlen(cases[i]) - (i == 0 ? 6 : 0), 4096, 0 };
+		if (framing_prefetch(f, trickle_read, &t) != want[i])
+			fail_msg("case %zu: not %d", i, (int)want[i]);
+		framing_free(f);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_head_then_declared_body_only),
+		cmocka_unit_test(test_prefetch_ready_on_the_last_read),
+		cmocka_unit_test(test_prefetch_states),
 		cmocka_unit_test(test_body_cut_short_is_eof),
 		cmocka_unit_test(test_body_over_limit),
 		cmocka_unit_test(test_chunked_decoded_in_place),

@@ -53,6 +53,33 @@ def read_response(sock, deadline):
     return None
 
 
+def credit_clients(port, key, clients, each, wait):
+    """`clients` threads, each POSTing /rest/credit `each` times on one keep-alive connection.
+    Returns (errors, request ids answered, threads still running after `wait` seconds)."""
+    errors, ids, mu = [], [], threading.Lock()
+
+    def client():
+        try:
+            with RawConn(port) as c:
+                for _ in range(each):
+                    st, h, b = c.request("POST", "/rest/credit", ["X-API-Key: " + key])
+                    with mu:
+                        ids.append(h.get("x-request-id"))
+                        if st != 200:
+                            errors.append((st, b))
+        except Exception as e:      # noqa: BLE001 - reported by the caller
+            with mu:
+                errors.append(repr(e))
+
+    ts = [threading.Thread(target=client) for _ in range(clients)]
+    for t in ts:
+        t.start()
+    deadline = time.monotonic() + wait
+    for t in ts:
+        t.join(max(0.0, deadline - time.monotonic()))
+    return errors, ids, [t for t in ts if t.is_alive()]
+
+
 class EventLoopTest(unittest.TestCase):
     WORKERS = 2
 
@@ -183,25 +210,8 @@ class EventLoopTest(unittest.TestCase):
             self.assertGreater(time.monotonic() - t0, 1.0, "closed before --timeout")
 
     def test_concurrent_clients_each_get_their_answers(self):
-        errors = []
-
-        def client():
-            try:
-                with RawConn(self.srv.port) as c:
-                    for _ in range(20):
-                        st, _h, b = c.request("POST", "/rest/credit",
-                                              ["X-API-Key: " + self.key])
-                        if st != 200:
-                            errors.append((st, b))
-            except Exception as e:      # noqa: BLE001 - reported below
-                errors.append(repr(e))
-
-        ts = [threading.Thread(target=client) for _ in range(32)]
-        for t in ts:
-            t.start()
-        for t in ts:
-            t.join(30)
-        self.assertFalse([t for t in ts if t.is_alive()], "a client hung")
+        errors, _ids, hung = credit_clients(self.srv.port, self.key, 32, 20, 30)
+        self.assertFalse(hung, "a client hung")
         self.assertEqual(errors, [])
 
 
@@ -304,25 +314,8 @@ class RequestLogTest(unittest.TestCase):
             self.assertEqual(st, 200, b)
             self.assertIn("id=%s " % h["x-request-id"],
                           srv.wait_log("id=%s " % h["x-request-id"], timeout=3))
-        errors, ids, mu = [], [], threading.Lock()
-
-        def client():
-            try:
-                with RawConn(srv.port) as c:
-                    for _ in range(100):
-                        st, h, b = c.request("POST", "/rest/credit", ["X-API-Key: " + key])
-                        with mu:
-                            ids.append(h.get("x-request-id"))
-                        if st != 200:
-                            errors.append((st, b))
-            except Exception as e:      # noqa: BLE001 - reported below
-                errors.append(repr(e))
-
-        ts = [threading.Thread(target=client) for _ in range(8)]
-        for t in ts:
-            t.start()
-        for t in ts:
-            t.join(60)
+        errors, ids, hung = credit_clients(srv.port, key, 8, 100, 60)
+        self.assertFalse(hung, "a client hung")
         self.assertEqual(errors, [])
         srv.stop()
         lines = [ln for ln in srv.log_text().splitlines() if "route=/rest/credit" in ln]

@@ -166,10 +166,11 @@ turn(struct server_loop *lp, struct conn *c)
 			/*
 			 * A Login waits for a password-check slot (kdfgate.h) and then runs
 			 * scrypt: tens of ms, up to a second. Workers are few; a burst of
-			 * Logins must not stop every key check behind it.
+			 * Logins must not stop every key check behind it. One look finds both
+			 * the SOAP <Login> and REST's /rest/login ("ogin"); a request that
+			 * only quotes it costs a thread, nothing else.
 			 */
-			if ((framing_says(c->fr, "Login") || framing_says(c->fr, "/login")) &&
-			    server_conn_thread(c) == 0)
+			if (framing_says(c->fr, "ogin") && server_conn_thread(c) == 0)
 				return;
 			break;
 		}
